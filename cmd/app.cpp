@@ -1,0 +1,330 @@
+// The CLI boundary: builds the command tree, parses, runs one command, and maps every error to
+// its exit code. The only try/catch of the program.
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "config/load.hpp"
+#include "error/error.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+#include "util/versions.hpp"
+
+namespace mloop::cli {
+
+namespace {
+
+using error::ExitCode;
+
+constexpr CommandDef k_commands[] = {
+    {"init", "create a project file, or a whole example project", make_init},
+    {"validate", "check the project file (CI)", make_validate},
+    {"help", "show help for a command or for the project file", make_help},
+    {"completion", "print a shell completion script", make_completion},
+};
+
+constexpr std::string_view k_red = "\033[1;31m";
+constexpr std::string_view k_yellow = "\033[1;33m";
+constexpr std::string_view k_reset = "\033[0m";
+
+std::string exit_code_footer() {
+    std::string s = "Exit status:\n";
+    for (const auto& e : error::exit_codes()) {
+        s += fmt::format("  {:>3}  {}\n", static_cast<int>(e.code), e.meaning);
+    }
+    s += "\nSee 'mloop help COMMAND' for one command and 'man mloop' for everything.";
+    return s;
+}
+
+void print_error(const Output& out, const std::string& message, const std::string& hint) {
+    out.diagnostic(error::Diagnostic{error::Severity::error, {}, message, hint});
+}
+
+nlohmann::ordered_json error_json(const error::Error& e) {
+    nlohmann::ordered_json j;
+    const auto code = e.code();
+    j["code"] = static_cast<int>(code);
+    for (const auto& info : error::exit_codes()) {
+        if (info.code == code) {
+            j["kind"] = info.name;
+        }
+    }
+    j["message"] = e.what();
+    if (!e.hint().empty()) {
+        j["hint"] = e.hint();
+    }
+    return j;
+}
+
+// Leftover arguments after CLI11: unknown commands, unknown options, extra positionals.
+void reject_leftovers(CLI::App& root, CLI::App* sub) {
+    std::vector<std::string> left = root.remaining();
+    if (sub != nullptr) {
+        for (const auto& a : sub->remaining()) {
+            if (a != "--") {
+                left.push_back(a);
+            }
+        }
+    }
+    if (left.empty()) {
+        return;
+    }
+    const std::string& arg = left.front();
+    if (util::starts_with(arg, "-") && arg != "-") {
+        std::vector<std::string> names;
+        auto collect = [&](const CLI::App* app) {
+            for (const CLI::Option* o : app->get_options()) {
+                for (const auto& l : o->get_lnames()) {
+                    names.push_back("--" + l);
+                }
+                for (const auto& s : o->get_snames()) {
+                    names.push_back("-" + s);
+                }
+            }
+        };
+        collect(&root);
+        if (sub != nullptr) {
+            collect(sub);
+        }
+        const std::string bare = arg.substr(0, arg.find('='));
+        throw error::UsageError(
+            fmt::format("unknown option '{}'{}", bare,
+                        sub ? fmt::format(" for 'mloop {}'", sub->get_name()) : std::string{}),
+            util::did_you_mean(bare, names));
+    }
+    if (sub == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& c : k_commands) {
+            names.emplace_back(c.name);
+        }
+        std::string hint = util::did_you_mean(arg, names);
+        if (hint.empty()) {
+            hint = "see 'mloop --help' for the commands";
+        }
+        throw error::UsageError(fmt::format("'{}' is not an mloop command", arg), hint);
+    }
+    throw error::UsageError(
+        fmt::format("unexpected argument {} for 'mloop {}'", util::quote(arg), sub->get_name()),
+        fmt::format("see 'mloop help {}'", sub->get_name()));
+}
+
+void setup_logging(const Globals& g) {
+    auto logger = spdlog::stderr_color_mt("mloop");
+    logger->set_pattern("mloop: %l: %v");
+    if (g.no_color) {
+        logger->sinks().clear();
+        logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+        logger->set_pattern("mloop: %l: %v");
+    }
+    spdlog::set_default_logger(logger);
+    const auto level = g.verbose >= 3   ? spdlog::level::trace
+                       : g.verbose == 2 ? spdlog::level::debug
+                       : g.verbose == 1 ? spdlog::level::info
+                       : g.quiet        ? spdlog::level::err
+                                        : spdlog::level::warn;
+    spdlog::set_level(level);
+}
+
+int print_version(Output& out) {
+    const auto v = util::versions();
+    if (out.json()) {
+        out.json({{"mloop", v.mloop},
+                  {"sqlite", v.sqlite},
+                  {"libgit2", v.libgit2},
+                  {"yaml-cpp", v.yaml_cpp}});
+    } else {
+        out.print("mloop {}\nsqlite {}\nlibgit2 {}\nyaml-cpp {}", v.mloop, v.sqlite, v.libgit2,
+                  v.yaml_cpp);
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::span<const CommandDef> commands() {
+    return k_commands;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+void Output::configure(const Globals& g) {
+    m_json = g.json;
+    m_quiet = g.quiet;
+    const char* no_color = std::getenv("NO_COLOR");
+    const bool color = !g.no_color && (no_color == nullptr || *no_color == '\0');
+    const char* term = std::getenv("TERM");
+    const bool dumb = term != nullptr && std::string_view(term) == "dumb";
+    m_color_out = color && !dumb && ::isatty(STDOUT_FILENO) == 1;
+    m_color_err = color && !dumb && ::isatty(STDERR_FILENO) == 1;
+}
+
+void Output::line(std::string_view s) {
+    if (m_json) {
+        return;  // --json promises exactly one JSON document on stdout
+    }
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fputc('\n', stdout);
+}
+
+void Output::json(const nlohmann::ordered_json& doc) {
+    const std::string s = doc.dump(2);
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fputc('\n', stdout);
+}
+
+void Output::note(std::string_view s) {
+    if (!m_quiet) {
+        fmt::print(stderr, "{}\n", s);
+    }
+}
+
+void Output::diagnostic(const error::Diagnostic& d) const {
+    const bool is_error = d.severity == error::Severity::error;
+    const std::string_view color = m_color_err ? (is_error ? k_red : k_yellow) : "";
+    const std::string where = d.where.file.empty() ? std::string{} : d.where.str() + ": ";
+    fmt::print(stderr, "mloop: {}{}{}: {}{}\n", color, is_error ? "error" : "warning",
+               m_color_err ? k_reset : "", where, d.message);
+    if (!d.hint.empty()) {
+        fmt::print(stderr, "hint: {}\n", d.hint);
+    }
+}
+
+fs::path Context::project_file() const {
+    std::optional<fs::path> explicit_file;
+    if (!globals.file.empty()) {
+        explicit_file = fs::path(globals.file);
+    }
+    return config::find_project_file(fs::current_path(), explicit_file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tree
+
+std::unique_ptr<Cli> build_cli() {
+    auto cli = std::make_unique<Cli>();
+    cli->app = std::make_unique<CLI::App>(
+        "mloop carries a machine-learning project around the loop: validate, train, package, "
+        "deploy, monitor.",
+        "mloop");
+    CLI::App& app = *cli->app;
+    Globals& g = cli->globals;
+    app.allow_extras();
+    app.set_help_flag("-h,--help", "show help and exit");
+    app.add_option("-C", g.chdir, "run as if started in DIR")->type_name("DIR");
+    app.add_option("-f,--file", g.file, "use FILE as the project file instead of mloop.yaml")
+        ->type_name("FILE");
+    app.add_option("--registry", g.registry, "the registry database (default .mloop/registry.db)")
+        ->type_name("PATH")
+        ->envname("MLOOP_REGISTRY");
+    app.add_flag("--json", g.json, "print exactly one JSON document on stdout");
+    app.add_flag("-q,--quiet", g.quiet, "print only errors and requested data");
+    app.add_flag("-v,--verbose", g.verbose, "say more on stderr; repeat for more");
+    app.add_flag("--no-color", g.no_color, "never colour output (also NO_COLOR)");
+    app.add_flag("--version", g.version, "print the versions of mloop and its libraries");
+    app.footer(exit_code_footer());
+    for (const auto& def : k_commands) {
+        CLI::App* sub = app.add_subcommand(def.name, def.summary);
+        sub->allow_extras();
+        sub->fallthrough();
+        sub->footer(
+            fmt::format("Global options (see 'mloop --help') may come before or after "
+                        "the command.\nManual: man mloop-{}",
+                        def.name));
+        auto cmd = def.make();
+        cmd->setup(*sub);
+        cli->commands.emplace_back(sub, std::move(cmd));
+    }
+    return cli;
+}
+
+int run_cli(int argc, char** argv) {
+    auto cli = build_cli();
+    CLI::App& app = *cli->app;
+    Globals& g = cli->globals;
+    Output out;
+    try {
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::CallForHelp&) {
+            out.configure(g);
+            const std::string help = app.help();
+            std::fwrite(help.data(), 1, help.size(), stdout);
+            return 0;
+        } catch (const CLI::ParseError& e) {
+            throw error::UsageError(util::starts_with(e.what(), "--") || !*e.what()
+                                        ? std::string(e.get_name())
+                                        : std::string(e.what()),
+                                    "see 'mloop --help'");
+        }
+        out.configure(g);
+        CLI::App* sub = nullptr;
+        Command* cmd = nullptr;
+        for (auto& [s, c] : cli->commands) {
+            if (s->parsed()) {
+                sub = s;
+                cmd = c.get();
+            }
+        }
+        reject_leftovers(app, sub);
+        setup_logging(g);
+        if (g.version) {
+            return print_version(out);
+        }
+        if (!g.chdir.empty()) {
+            std::error_code ec;
+            fs::current_path(g.chdir, ec);
+            if (ec) {
+                throw error::UsageError(fmt::format("cannot change to '{}': {}", g.chdir,
+                                                    util::errno_message(ec.value())));
+            }
+        }
+        if (cmd == nullptr) {
+            const std::string help = app.help();
+            std::fwrite(help.data(), 1, help.size(), stdout);
+            return 0;
+        }
+        Context ctx{g, out, app};
+        const int rc = cmd->run(ctx);
+        if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+            throw error::RegistryError(
+                fmt::format("cannot write to standard output: {}", util::errno_message(errno)));
+        }
+        return rc;
+    } catch (const error::ConfigError& e) {
+        if (out.json()) {
+            nlohmann::ordered_json j = {{"error", error_json(e)}};
+            out.json(j);
+        }
+        for (const auto& d : e.diagnostics()) {
+            out.diagnostic(d);
+        }
+        return static_cast<int>(e.code());
+    } catch (const error::Error& e) {
+        if (out.json()) {
+            out.json({{"error", error_json(e)}});
+        }
+        print_error(out, e.what(), e.hint());
+        return static_cast<int>(e.code());
+    } catch (const std::bad_alloc&) {
+        print_error(out, "out of memory", {});
+        return static_cast<int>(ExitCode::registry);
+    } catch (const std::exception& e) {
+        // A bug: say so plainly rather than pretend it was the user's fault.
+        print_error(out, fmt::format("internal error: {}", e.what()),
+                    "please report this with the command line that caused it");
+        return static_cast<int>(ExitCode::external);
+    }
+}
+
+}  // namespace mloop::cli

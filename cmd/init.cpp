@@ -1,0 +1,65 @@
+// mloop init [DIR] [--example] [--dry-run]
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "init/init.hpp"
+#include "util/fs.hpp"
+
+namespace mloop::cli {
+
+namespace {
+
+class InitCommand : public Command {
+  public:
+    void setup(CLI::App& app) override {
+        app.add_option("dir", m_dir, "the project directory (default: the current one)")
+            ->type_name("DIR");
+        app.add_flag("--example", m_opts.example,
+                     "write the churn example: data, training and evaluation scripts, "
+                     "mloop.yaml");
+        app.add_flag("--dry-run", m_opts.dry_run, "print what would be written, write nothing");
+    }
+
+    int run(Context& ctx) override {
+        m_opts.dir = m_dir.empty() ? fs::path(".") : fs::path(m_dir);
+        const init::Result r = init::init_project(m_opts);
+        const std::string dir = util::display_path(r.dir);
+        if (ctx.out.json()) {
+            nlohmann::ordered_json j = {{"directory", dir},
+                                        {"project", r.project},
+                                        {"created", r.created},
+                                        {"gitignore_updated", r.gitignore_updated},
+                                        {"dry_run", m_opts.dry_run}};
+            ctx.out.json(j);
+            return 0;
+        }
+        const char* verb = m_opts.dry_run ? "would create" : "created";
+        for (const auto& f : r.created) {
+            ctx.out.print("{} {}", verb, util::display_path(r.dir / f));
+        }
+        if (r.gitignore_updated) {
+            ctx.out.print("{} {} (added .mloop/)", m_opts.dry_run ? "would update" : "updated",
+                          util::display_path(r.dir / ".gitignore"));
+        }
+        if (!m_opts.dry_run) {
+            const std::string cd = dir == "." ? "" : fmt::format("cd {} && ", dir);
+            ctx.out.note(
+                fmt::format("initialized mloop project '{}' in '{}'\nnext: {}mloop validate",
+                            r.project, dir, cd));
+        }
+        return 0;
+    }
+
+  private:
+    std::string m_dir;
+    init::Options m_opts;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_init() {
+    return std::make_unique<InitCommand>();
+}
+
+}  // namespace mloop::cli

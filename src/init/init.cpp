@@ -1,0 +1,176 @@
+#include "init/init.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "assets/assets.hpp"
+#include "error/error.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mloop::init {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_gitignore_entry = ".mloop/";
+
+struct Planned {
+    std::string path;
+    std::string data;
+    unsigned mode;
+};
+
+std::string render_scaffold(const std::string& project) {
+    const auto* t = assets::find_template("mloop.yaml");
+    if (t == nullptr) {
+        throw std::logic_error("the mloop.yaml template is not built in");
+    }
+    std::string out(t->data);
+    const std::string_view var = "{{project}}";
+    for (size_t at = out.find(var); at != std::string::npos; at = out.find(var, at)) {
+        out.replace(at, var.size(), project);
+        at += project.size();
+    }
+    return out;
+}
+
+bool has_gitignore_entry(std::string_view text) {
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        std::string_view line = text.substr(start, end - start);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+            line.remove_suffix(1);
+        }
+        if (line == ".mloop/" || line == ".mloop" || line == "/.mloop/" || line == "/.mloop") {
+            return true;
+        }
+        start = end + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string project_name_for(const fs::path& dir) {
+    std::error_code ec;
+    fs::path abs = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+    std::string base = abs.filename().string();
+    if (base.empty()) {
+        base = abs.parent_path().filename().string();
+    }
+    std::string name;
+    for (char c : base) {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u)) {
+            name += static_cast<char>(std::tolower(u));
+        } else if (!name.empty() && name.back() != '-') {
+            name += '-';
+        }
+    }
+    while (!name.empty() && !(name[0] >= 'a' && name[0] <= 'z')) {
+        name.erase(0, 1);
+    }
+    if (name.size() > 41) {
+        name.resize(41);
+    }
+    while (!name.empty() && name.back() == '-') {
+        name.pop_back();
+    }
+    return name.empty() ? "project" : name;
+}
+
+Result init_project(const Options& options) {
+    Result r;
+    r.dir = options.dir;
+    std::vector<Planned> plan;
+    if (options.example) {
+        r.project = "churn";
+        for (const auto& f : assets::example()) {
+            plan.push_back({std::string(f.path), std::string(f.data), f.mode});
+        }
+    } else {
+        r.project = project_name_for(options.dir);
+        plan.push_back({"mloop.yaml", render_scaffold(r.project), 0644});
+    }
+    // Refuse before writing anything, so a failed init leaves the directory as it was.
+    std::vector<std::string> existing;
+    std::string gitignore_text;
+    bool gitignore_in_plan = false;
+    for (const auto& p : plan) {
+        std::error_code ec;
+        if (p.path == ".gitignore") {
+            gitignore_in_plan = true;
+            continue;  // merged below
+        }
+        if (fs::symlink_status(options.dir / p.path, ec).type() != fs::file_type::not_found) {
+            existing.push_back(p.path);
+        }
+    }
+    if (!existing.empty()) {
+        throw error::UsageError(
+            fmt::format("'{}' already exists; mloop init never overwrites a file",
+                        util::display_path(options.dir / existing.front())),
+            existing.size() > 1
+                ? fmt::format("{} of the files to write exist; init into an empty directory",
+                              existing.size())
+                : "remove it or init another directory");
+    }
+    const fs::path gitignore = options.dir / ".gitignore";
+    std::error_code ec;
+    const bool gitignore_exists = fs::exists(gitignore, ec);
+    if (gitignore_exists) {
+        auto text = util::read_file(gitignore, 16 << 20);
+        if (!text) {
+            throw error::UsageError(text.error());
+        }
+        gitignore_text = std::move(text.value());
+    }
+    if (!gitignore_in_plan) {
+        plan.push_back({".gitignore", "# mloop's registry and content store\n.mloop/\n", 0644});
+    }
+    std::sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) {
+        return a.path == "mloop.yaml" || (b.path != "mloop.yaml" && a.path < b.path);
+    });
+    for (const auto& p : plan) {
+        if (p.path == ".gitignore" && gitignore_exists) {
+            if (has_gitignore_entry(gitignore_text)) {
+                continue;
+            }
+            r.gitignore_updated = true;
+            if (options.dry_run) {
+                continue;
+            }
+            std::string add = gitignore_text.empty() || gitignore_text.back() == '\n' ? "" : "\n";
+            add += fmt::format("{}\n", k_gitignore_entry);
+            FILE* f = std::fopen(gitignore.c_str(), "a");
+            const bool ok = f != nullptr && std::fwrite(add.data(), 1, add.size(), f) == add.size();
+            if (f == nullptr || std::fclose(f) != 0 || !ok) {
+                throw error::UsageError(
+                    fmt::format("cannot append to '{}'", util::display_path(gitignore)));
+            }
+            continue;
+        }
+        if (p.path == ".gitignore") {
+            r.gitignore_created = true;
+        }
+        r.created.push_back(p.path);
+        if (options.dry_run) {
+            continue;
+        }
+        auto written = util::create_file(options.dir / p.path, p.data, p.mode);
+        if (!written) {
+            throw error::UsageError(written.error());
+        }
+    }
+    return r;
+}
+
+}  // namespace mloop::init
