@@ -2,6 +2,7 @@
 // its exit code. The only try/catch of the program.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -151,6 +152,15 @@ int print_version(Output& out) {
 
 }  // namespace
 
+int show_help(Output& out, const std::string& text) {
+    if (out.json()) {
+        out.json({{"help", text}});
+    } else {
+        out.raw(text);
+    }
+    return 0;
+}
+
 std::span<const CommandDef> commands() {
     return k_commands;
 }
@@ -177,6 +187,12 @@ void Output::line(std::string_view s) {
     std::fputc('\n', stdout);
 }
 
+void Output::raw(std::string_view s) {
+    if (!m_json) {
+        std::fwrite(s.data(), 1, s.size(), stdout);
+    }
+}
+
 void Output::json(const nlohmann::ordered_json& doc) {
     const std::string s = doc.dump(2);
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -185,6 +201,7 @@ void Output::json(const nlohmann::ordered_json& doc) {
 
 void Output::note(std::string_view s) {
     if (!m_quiet) {
+        std::fflush(stdout);  // keep notes after the data they follow on a shared terminal
         fmt::print(stderr, "{}\n", s);
     }
 }
@@ -220,6 +237,7 @@ std::unique_ptr<Cli> build_cli() {
     CLI::App& app = *cli->app;
     Globals& g = cli->globals;
     app.allow_extras();
+    app.require_subcommand(0, 1);  // one command; later words are its arguments ("help init")
     app.set_help_flag("-h,--help", "show help and exit");
     app.add_option("-C", g.chdir, "run as if started in DIR")->type_name("DIR");
     app.add_option("-f,--file", g.file, "use FILE as the project file instead of mloop.yaml")
@@ -248,54 +266,60 @@ std::unique_ptr<Cli> build_cli() {
     return cli;
 }
 
+namespace {
+
+// Everything that can fail, below the one catch of run_cli.
+int dispatch(Cli& cli, Output& out, int argc, char** argv) {
+    CLI::App& app = *cli.app;
+    Globals& g = cli.globals;
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        out.configure(g);
+        return show_help(out, app.help());
+    } catch (const CLI::ParseError& e) {
+        std::string what = e.what();
+        if (!what.empty()) {
+            what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+        }
+        throw error::UsageError(what, "see 'mloop --help'");
+    }
+    out.configure(g);
+    CLI::App* sub = nullptr;
+    Command* cmd = nullptr;
+    for (auto& [s, c] : cli.commands) {
+        if (s->parsed()) {
+            sub = s;
+            cmd = c.get();
+        }
+    }
+    reject_leftovers(app, sub);
+    setup_logging(g);
+    if (g.version) {
+        return print_version(out);
+    }
+    if (!g.chdir.empty()) {
+        std::error_code ec;
+        fs::current_path(g.chdir, ec);
+        if (ec) {
+            throw error::UsageError(
+                fmt::format("cannot change to '{}': {}", g.chdir, util::errno_message(ec.value())));
+        }
+    }
+    if (cmd == nullptr) {
+        return show_help(out, app.help());
+    }
+    Context ctx{g, out, app};
+    return cmd->run(ctx);
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
     auto cli = build_cli();
-    CLI::App& app = *cli->app;
-    Globals& g = cli->globals;
     Output out;
     try {
-        try {
-            app.parse(argc, argv);
-        } catch (const CLI::CallForHelp&) {
-            out.configure(g);
-            const std::string help = app.help();
-            std::fwrite(help.data(), 1, help.size(), stdout);
-            return 0;
-        } catch (const CLI::ParseError& e) {
-            throw error::UsageError(util::starts_with(e.what(), "--") || !*e.what()
-                                        ? std::string(e.get_name())
-                                        : std::string(e.what()),
-                                    "see 'mloop --help'");
-        }
-        out.configure(g);
-        CLI::App* sub = nullptr;
-        Command* cmd = nullptr;
-        for (auto& [s, c] : cli->commands) {
-            if (s->parsed()) {
-                sub = s;
-                cmd = c.get();
-            }
-        }
-        reject_leftovers(app, sub);
-        setup_logging(g);
-        if (g.version) {
-            return print_version(out);
-        }
-        if (!g.chdir.empty()) {
-            std::error_code ec;
-            fs::current_path(g.chdir, ec);
-            if (ec) {
-                throw error::UsageError(fmt::format("cannot change to '{}': {}", g.chdir,
-                                                    util::errno_message(ec.value())));
-            }
-        }
-        if (cmd == nullptr) {
-            const std::string help = app.help();
-            std::fwrite(help.data(), 1, help.size(), stdout);
-            return 0;
-        }
-        Context ctx{g, out, app};
-        const int rc = cmd->run(ctx);
+        const int rc = dispatch(*cli, out, argc, argv);
         if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
             throw error::RegistryError(
                 fmt::format("cannot write to standard output: {}", util::errno_message(errno)));

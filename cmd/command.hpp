@@ -50,6 +50,8 @@ class Output {
         line(fmt::format(f, std::forward<Args>(args)...));
     }
     void json(const nlohmann::ordered_json& doc);
+    // Text exactly as given (help, scripts), unless --json.
+    void raw(std::string_view s);
 
     // Notes for people on stderr, silenced by -q ("created mloop.yaml").
     void note(std::string_view s);

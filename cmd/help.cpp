@@ -36,9 +36,9 @@ class HelpCommand : public Command {
         if (m_topic == k_project_topic) {
             return project_keys(ctx);
         }
-        for (CLI::App* sub : ctx.root.get_subcommands({})) {
+        for (CLI::App* sub : ctx.root.get_subcommands([](CLI::App*) { return true; })) {
             if (sub->get_name() == m_topic) {
-                return show(ctx, sub->help());
+                return show(ctx, sub->help(ctx.root.get_name()));
             }
         }
         throw error::UsageError(fmt::format("no help on '{}': not an mloop command", m_topic),
@@ -50,7 +50,7 @@ class HelpCommand : public Command {
         if (ctx.out.json()) {
             ctx.out.json({{"help", text}});
         } else {
-            ctx.out.line(text);
+            ctx.out.raw(text);
         }
         return 0;
     }

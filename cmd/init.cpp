@@ -5,6 +5,7 @@
 #include "command.hpp"
 #include "init/init.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace mloop::cli {
 
@@ -29,7 +30,7 @@ class InitCommand : public Command {
             nlohmann::ordered_json j = {{"directory", dir},
                                         {"project", r.project},
                                         {"created", r.created},
-                                        {"gitignore_updated", r.gitignore_updated},
+                                        {"gitignore_added", r.gitignore_added},
                                         {"dry_run", m_opts.dry_run}};
             ctx.out.json(j);
             return 0;
@@ -38,9 +39,10 @@ class InitCommand : public Command {
         for (const auto& f : r.created) {
             ctx.out.print("{} {}", verb, util::display_path(r.dir / f));
         }
-        if (r.gitignore_updated) {
-            ctx.out.print("{} {} (added .mloop/)", m_opts.dry_run ? "would update" : "updated",
-                          util::display_path(r.dir / ".gitignore"));
+        if (!r.gitignore_added.empty()) {
+            ctx.out.print("{} {} (added {})", m_opts.dry_run ? "would update" : "updated",
+                          util::display_path(r.dir / ".gitignore"),
+                          util::join(r.gitignore_added, ", "));
         }
         if (!m_opts.dry_run) {
             const std::string cd = dir == "." ? "" : fmt::format("cd {} && ", dir);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -416,9 +415,9 @@ class Checker {
         }
         const auto& p = *m_p.package;
         if (p.image && !has_variables(p.image->value)) {
-            static const std::regex k_repo(
-                R"(^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$)");
-            if (!std::regex_match(p.image->value, k_repo)) {
+            static const RE2 k_repo(
+                R"(([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*)");
+            if (!RE2::FullMatch(p.image->value, k_repo)) {
                 error(p.image->mark,
                       fmt::format("package.image {} is not an image repository",
                                   util::quote(p.image->value)),
@@ -443,9 +442,8 @@ class Checker {
     }
 
     static bool is_quantity(std::string_view q) {
-        static const std::regex k_quantity(
-            R"(^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$)");
-        return std::regex_match(q.begin(), q.end(), k_quantity);
+        static const RE2 k_quantity(R"([0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)");
+        return RE2::FullMatch(re2::StringPiece(q.data(), q.size()), k_quantity);
     }
 
     static bool is_url(std::string_view u) {
@@ -511,7 +509,11 @@ class Checker {
     }
 
     void check_requires_cycle() {
+        std::set<std::string> reported;
         for (const auto& env : m_p.deploy->environments) {
+            if (reported.count(env.name)) {
+                continue;
+            }
             std::vector<std::string> chain{env.name};
             const Environment* cur = &env;
             while (cur->requires_env) {
@@ -525,6 +527,7 @@ class Checker {
                         error(env.requires_env->mark,
                               fmt::format("environments require each other in a cycle: {}",
                                           util::join(chain, " → ")));
+                        reported.insert(chain.begin(), chain.end());
                     }
                     break;
                 }
@@ -713,11 +716,7 @@ std::vector<std::string> builtin_templates() {
 void check_project(ParseResult& parsed) {
     Checker c(parsed);
     c.run();
-    std::stable_sort(parsed.diagnostics.begin(), parsed.diagnostics.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) {
-                         return std::pair(a.where.line, a.where.column) <
-                                std::pair(b.where.line, b.where.column);
-                     });
+    sort_diagnostics(parsed.diagnostics);
 }
 
 }  // namespace mloop::config

@@ -1,5 +1,5 @@
 // The one table of project-file keys: path, type, default and documentation. The parser
-// rejects any key not in it (with "did you mean"), `mloop help config` prints it, and the
+// rejects any key not in it (with "did you mean"), `mloop help mloop.yaml` prints it, and the
 // tests check that mloop.yaml(5) documents every row and that the parser reads every row.
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "config/load.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "config/check.hpp"
 #include "error/error.hpp"
@@ -18,14 +19,16 @@ fs::path find_project_file(const fs::path& start, const std::optional<fs::path>&
             throw error::UsageError(fmt::format("cannot read '{}': no such file or directory",
                                                 explicit_file->string()));
         }
+        spdlog::info("project file: {}", p.lexically_normal().string());
         return p.lexically_normal();
     }
     auto found = util::find_upwards(start, k_project_file);
     if (!found) {
         throw error::UsageError(fmt::format("no {} in '{}' or any parent directory", k_project_file,
-                                            util::display_path(fs::absolute(start))),
+                                            fs::absolute(start).lexically_normal().string()),
                                 "run 'mloop init' to create one, or name it with -f FILE");
     }
+    spdlog::info("project file: {}", found->string());
     return *found;
 }
 
@@ -44,6 +47,8 @@ ParseResult read_project(const fs::path& file) {
     if (r.parsed) {
         check_project(r);
     }
+    spdlog::debug("{}: {} bytes, {} keys read, {} diagnostics", shown, text.value().size(),
+                  r.keys_read.size(), r.diagnostics.size());
     return r;
 }
 

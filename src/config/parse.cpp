@@ -1,5 +1,6 @@
 #include "config/parse.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -1153,6 +1154,14 @@ void Parser::parse_monitor(Map& top) {
 
 }  // namespace
 
+void sort_diagnostics(std::vector<error::Diagnostic>& diagnostics) {
+    std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                         return std::pair(a.where.line, a.where.column) <
+                                std::pair(b.where.line, b.where.column);
+                     });
+}
+
 ParseResult parse_project(std::string_view text, const std::filesystem::path& file,
                           const std::string& display_file) {
     ParseResult out;
@@ -1166,6 +1175,7 @@ ParseResult parse_project(std::string_view text, const std::filesystem::path& fi
     out.parsed = true;
     Parser p(display_file, out);
     p.parse(*root);
+    sort_diagnostics(out.diagnostics);
     return out;
 }
 

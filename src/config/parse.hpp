@@ -27,6 +27,9 @@ struct ParseResult {
     std::set<std::string> keys_read;  // table paths the parser asked for (a test's coverage)
 };
 
+// Orders diagnostics by position, keeping the order of those at the same place.
+void sort_diagnostics(std::vector<error::Diagnostic>& diagnostics);
+
 // `display_file` is the name used in diagnostics; `file` the absolute path.
 ParseResult parse_project(std::string_view text, const std::filesystem::path& file,
                           const std::string& display_file);

@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view k_gitignore_entry = ".mloop/";
-
 struct Planned {
     std::string path;
     std::string data;
@@ -38,9 +36,10 @@ std::string render_scaffold(const std::string& project) {
     return out;
 }
 
-bool has_gitignore_entry(std::string_view text) {
+std::vector<std::string> lines_of(std::string_view text) {
+    std::vector<std::string> out;
     size_t start = 0;
-    while (start <= text.size()) {
+    while (start < text.size()) {
         size_t end = text.find('\n', start);
         if (end == std::string_view::npos) {
             end = text.size();
@@ -49,12 +48,37 @@ bool has_gitignore_entry(std::string_view text) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
             line.remove_suffix(1);
         }
-        if (line == ".mloop/" || line == ".mloop" || line == "/.mloop/" || line == "/.mloop") {
-            return true;
-        }
+        out.emplace_back(line);
         start = end + 1;
     }
-    return false;
+    return out;
+}
+
+// The patterns of `wanted` that `existing` lacks ("/.mloop" counts as ".mloop/").
+std::vector<std::string> missing_patterns(std::string_view existing, std::string_view wanted) {
+    auto norm = [](std::string s) {
+        if (!s.empty() && s.front() == '/') {
+            s.erase(0, 1);
+        }
+        if (!s.empty() && s.back() == '/') {
+            s.pop_back();
+        }
+        return s;
+    };
+    std::vector<std::string> have;
+    for (const auto& l : lines_of(existing)) {
+        have.push_back(norm(l));
+    }
+    std::vector<std::string> out;
+    for (const auto& l : lines_of(wanted)) {
+        if (l.empty() || l[0] == '#') {
+            continue;
+        }
+        if (std::find(have.begin(), have.end(), norm(l)) == have.end()) {
+            out.push_back(l);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -141,15 +165,14 @@ Result init_project(const Options& options) {
     });
     for (const auto& p : plan) {
         if (p.path == ".gitignore" && gitignore_exists) {
-            if (has_gitignore_entry(gitignore_text)) {
-                continue;
-            }
-            r.gitignore_updated = true;
-            if (options.dry_run) {
+            r.gitignore_added = missing_patterns(gitignore_text, p.data);
+            if (r.gitignore_added.empty() || options.dry_run) {
                 continue;
             }
             std::string add = gitignore_text.empty() || gitignore_text.back() == '\n' ? "" : "\n";
-            add += fmt::format("{}\n", k_gitignore_entry);
+            for (const auto& line : r.gitignore_added) {
+                add += line + "\n";
+            }
             FILE* f = std::fopen(gitignore.c_str(), "a");
             const bool ok = f != nullptr && std::fwrite(add.data(), 1, add.size(), f) == add.size();
             if (f == nullptr || std::fclose(f) != 0 || !ok) {

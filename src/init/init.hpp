@@ -19,7 +19,7 @@ struct Result {
     std::string project;
     std::vector<std::string> created;  // relative to dir, in the order written
     bool gitignore_created = false;
-    bool gitignore_updated = false;  // entries appended to an existing .gitignore
+    std::vector<std::string> gitignore_added;  // patterns appended to an existing .gitignore
 };
 
 // A project name from a directory name: lowercase, [a-z][a-z0-9-]{0,40}; "project" when

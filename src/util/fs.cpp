@@ -139,8 +139,13 @@ std::string display_path(const fs::path& path) {
     if (ec) {
         return path.string();
     }
+    // Relative like git shows it ("../../mloop.yaml"), unless that climbs most of the way to /.
     const fs::path rel = path.lexically_normal().lexically_relative(cwd);
-    if (rel.empty() || *rel.begin() == "..") {
+    int ups = 0;
+    for (const auto& part : rel) {
+        ups += part == "..";
+    }
+    if (rel.empty() || ups > 3) {
         return path.lexically_normal().string();
     }
     return rel.string();
