@@ -48,7 +48,10 @@ std::string exit_code_footer() {
 }
 
 void print_error(const Output& out, const std::string& message, const std::string& hint) {
-    out.diagnostic(error::Diagnostic{error::Severity::error, {}, message, hint});
+    error::Diagnostic d;
+    d.message = message;
+    d.hint = hint;
+    out.diagnostic(d);
 }
 
 nlohmann::ordered_json error_json(const error::Error& e) {

@@ -171,7 +171,7 @@ std::string zsh(const Cli& cli) {
     s += "    local state line\n";
     s += "    globals=(\n";
     for (const auto& o : globals) {
-        s += "        " + zsh_option(o) + "\n";
+        s += fmt::format("        {}\n", zsh_option(o));
     }
     s += "    )\n";
     s += "    commands=(\n";
@@ -187,7 +187,7 @@ std::string zsh(const Cli& cli) {
     for (const auto& c : cmds) {
         std::string args;
         for (const auto& o : c.options) {
-            args += " " + zsh_option(o);
+            args += fmt::format(" {}", zsh_option(o));
         }
         if (!c.words.empty()) {
             args += fmt::format(" '1:argument:({})'", util::join(c.words, " "));

@@ -6,6 +6,7 @@ MLOOP_BUILD_PACKAGES=(
     cmake ninja-build g++ pkg-config
     libcli11-dev libyaml-cpp-dev libgit2-dev libsqlite3-dev libspdlog-dev libfmt-dev
     nlohmann-json3-dev libre2-dev doctest-dev
+    libssl-dev zlib1g-dev libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev
 )
 # What the example project and the tests run.
 MLOOP_RUN_PACKAGES=(python3)

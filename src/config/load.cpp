@@ -40,7 +40,9 @@ ParseResult read_project(const fs::path& file) {
         r.project.file = file;
         r.project.root = file.parent_path();
         r.project.display_file = shown;
-        r.diagnostics.push_back({error::Severity::error, {}, text.error(), {}});
+        error::Diagnostic d;
+        d.message = text.error();
+        r.diagnostics.push_back(std::move(d));
         return r;
     }
     ParseResult r = parse_project(text.value(), file, shown);
