@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "error/error.hpp"
@@ -153,6 +155,16 @@ int Db::changes() const {
 int64_t Db::pragma_int(std::string_view name) {
     Stmt s = prepare(fmt::format("PRAGMA {}", name));
     return s.step() ? s.int64(0) : 0;
+}
+
+bool Db::in_transaction() const {
+    return sqlite3_get_autocommit(m_db) == 0;
+}
+
+void Db::require_transaction(std::string_view what) const {
+    if (!in_transaction()) {
+        throw std::logic_error(fmt::format("{} must run inside a write transaction", what));
+    }
 }
 
 void Db::check(int rc, std::string_view what) const {

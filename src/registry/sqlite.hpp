@@ -86,6 +86,10 @@ class Db {
     void exec(std::string_view sql);
     Stmt prepare(std::string_view sql);
     int64_t last_insert_rowid() const;
+    bool in_transaction() const;
+    // Throws std::logic_error outside a transaction: repositories' writes must be composed by
+    // the caller inside one Db::write().
+    void require_transaction(std::string_view what) const;
     int changes() const;
     int64_t pragma_int(std::string_view name);
 

@@ -1,0 +1,150 @@
+// The registry's schema, as numbered migrations. Never edit a migration that has shipped: add a
+// new one. Every query a command runs is backed by an index (the registry stays fast at a
+// million runs; bench/registry measures it).
+#include "registry/registry.hpp"
+
+namespace mloop::registry {
+
+namespace {
+
+constexpr Migration k_migrations[] = {
+    {1, "runs, their parameters, metrics, inputs and artifacts; the store's objects; events",
+     R"sql(
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  INTEGER NOT NULL
+);
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL DEFAULT 'train',
+    parent_id   INTEGER REFERENCES runs(id),
+    state       TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'interrupted',
+                                               'crashed', 'inputs-changed')),
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    process     TEXT,
+    user        TEXT,
+    command     TEXT NOT NULL,
+    exit_code   INTEGER,
+    signal      INTEGER,
+    git_commit  TEXT,
+    git_branch  TEXT,
+    git_dirty   INTEGER,
+    git_diff    TEXT,
+    wall_ms     INTEGER,
+    cpu_ms      INTEGER,
+    max_rss_kb  INTEGER,
+    message     TEXT
+);
+CREATE INDEX runs_running ON runs(state) WHERE state = 'running';
+CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX runs_by_commit ON runs(git_commit) WHERE git_commit IS NOT NULL;
+CREATE TABLE params (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    type    TEXT NOT NULL CHECK (type IN ('string', 'integer', 'number', 'boolean')),
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE TABLE metrics (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    value   REAL NOT NULL,
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE TABLE objects (
+    digest    TEXT PRIMARY KEY,
+    size      INTEGER NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('file', 'tree')),
+    stored_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE datasets (
+    id          INTEGER PRIMARY KEY,
+    digest      TEXT NOT NULL UNIQUE,
+    path        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    rows        INTEGER,
+    kind        TEXT NOT NULL CHECK (kind IN ('file', 'tree')),
+    snapshot    TEXT REFERENCES objects(digest),
+    first_seen  INTEGER NOT NULL
+);
+CREATE TABLE run_inputs (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('dataset', 'code', 'file')),
+    path        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    dataset_id  INTEGER REFERENCES datasets(id),
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX run_inputs_by_digest ON run_inputs(digest);
+CREATE INDEX run_inputs_by_dataset ON run_inputs(dataset_id) WHERE dataset_id IS NOT NULL;
+CREATE TABLE artifacts (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path    TEXT NOT NULL,
+    digest  TEXT NOT NULL REFERENCES objects(digest),
+    size    INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+CREATE INDEX artifacts_by_digest ON artifacts(digest);
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    subject  TEXT,
+    detail   TEXT
+);
+)sql"},
+    {2, "models, their versions and aliases with the history of every move",
+     R"sql(
+CREATE TABLE models (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE model_versions (
+    model_id    INTEGER NOT NULL REFERENCES models(id),
+    version     INTEGER NOT NULL CHECK (version > 0),
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (model_id, version)
+) WITHOUT ROWID;
+CREATE INDEX model_versions_by_run ON model_versions(run_id);
+CREATE TABLE aliases (
+    model_id  INTEGER NOT NULL REFERENCES models(id),
+    alias     TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    moved_at  INTEGER NOT NULL,
+    PRIMARY KEY (model_id, alias),
+    FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version)
+) WITHOUT ROWID;
+CREATE TABLE alias_moves (
+    id            INTEGER PRIMARY KEY,
+    model_id      INTEGER NOT NULL REFERENCES models(id),
+    alias         TEXT NOT NULL,
+    from_version  INTEGER,
+    to_version    INTEGER NOT NULL,
+    at            INTEGER NOT NULL,
+    user          TEXT,
+    host          TEXT,
+    forced        INTEGER NOT NULL DEFAULT 0,
+    reason        TEXT
+);
+CREATE INDEX alias_moves_by_alias ON alias_moves(model_id, alias);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return k_migrations;
+}
+
+int latest_version() {
+    return k_migrations[std::size(k_migrations) - 1].version;
+}
+
+}  // namespace mloop::registry
