@@ -1,5 +1,6 @@
 // The CLI boundary: builds the command tree, parses, runs one command, and maps every error to
 // its exit code. The only try/catch of the program.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -31,6 +32,7 @@ constexpr CommandDef k_commands[] = {
     {"init", "create a project file, or a whole example project", make_init},
     {"validate", "check the project file (CI)", make_validate},
     {"help", "show help for a command or for the project file", make_help},
+    {"fsck", "check the registry and re-hash every object in the store", make_fsck},
     {"completion", "print a shell completion script", make_completion},
 };
 
@@ -179,7 +181,8 @@ void Output::configure(const Globals& g) {
     const char* term = std::getenv("TERM");
     const bool dumb = term != nullptr && std::string_view(term) == "dumb";
     m_color_out = color && !dumb && ::isatty(STDOUT_FILENO) == 1;
-    m_color_err = color && !dumb && ::isatty(STDERR_FILENO) == 1;
+    m_err_tty = !dumb && ::isatty(STDERR_FILENO) == 1;
+    m_color_err = color && m_err_tty;
 }
 
 void Output::line(std::string_view s) {
@@ -226,6 +229,47 @@ fs::path Context::project_file() const {
         explicit_file = fs::path(globals.file);
     }
     return config::find_project_file(fs::current_path(), explicit_file);
+}
+
+workspace::Paths Context::paths() const {
+    return workspace::paths_for(project_file().parent_path(), globals.registry);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+ProgressBar::ProgressBar(const Output& out, std::string label)
+    : m_enabled(out.stderr_is_terminal() && !out.quiet() && !out.json()),
+      m_label(std::move(label)) {}
+
+ProgressBar::~ProgressBar() {
+    finish();
+}
+
+void ProgressBar::update(uint64_t done, uint64_t total) {
+    if (!m_enabled || total == 0) {
+        return;
+    }
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    if (now - m_last_draw_ms < 100 && done < total) {
+        return;
+    }
+    m_last_draw_ms = now;
+    m_drawn = true;
+    fmt::print(stderr, "\r{}  {:3}%  {} of {}\033[K", m_label, done * 100 / total,
+               util::format_bytes(static_cast<double>(done)),
+               util::format_bytes(static_cast<double>(total)));
+    std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+    if (m_drawn) {
+        fmt::print(stderr, "\r\033[K");
+        std::fflush(stderr);
+        m_drawn = false;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +362,21 @@ int dispatch(Cli& cli, Output& out, int argc, char** argv) {
 
 }  // namespace
 
+// Started with stdin, stdout or stderr closed, the first file mloop opens would take that number
+// and receive another program's output; /dev/null holds the place instead.
+static void ensure_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            const int got = ::open("/dev/null", O_RDWR);
+            if (got != fd && got >= 0) {
+                ::close(got);
+            }
+        }
+    }
+}
+
 int run_cli(int argc, char** argv) {
+    ensure_standard_fds();
     auto cli = build_cli();
     Output out;
     try {

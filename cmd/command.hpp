@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "error/error.hpp"
+#include "workspace/workspace.hpp"
 
 namespace CLI {
 class App;
@@ -42,6 +43,7 @@ class Output {
     bool json() const { return m_json; }
     bool quiet() const { return m_quiet; }
     bool color_stderr() const { return m_color_err; }
+    bool stderr_is_terminal() const { return m_err_tty; }
 
     // Data on stdout. In --json mode only json() may write to stdout.
     void line(std::string_view s);
@@ -67,6 +69,7 @@ class Output {
     bool m_quiet = false;
     bool m_color_out = false;
     bool m_color_err = false;
+    bool m_err_tty = false;
 };
 
 struct Context {
@@ -76,6 +79,23 @@ struct Context {
 
     // The project file: -f, else the nearest mloop.yaml upwards (after -C).
     fs::path project_file() const;
+    // Where the project keeps its state; the project file is found but not parsed.
+    workspace::Paths paths() const;
+};
+
+// A progress bar on stderr, drawn only when stderr is a terminal and output is for people.
+class ProgressBar {
+  public:
+    ProgressBar(const Output& out, std::string label);
+    ~ProgressBar();
+    void update(uint64_t done, uint64_t total);
+    void finish();
+
+  private:
+    bool m_enabled;
+    std::string m_label;
+    int64_t m_last_draw_ms = 0;
+    bool m_drawn = false;
 };
 
 class Command {
@@ -100,6 +120,7 @@ std::unique_ptr<Command> make_init();
 std::unique_ptr<Command> make_validate();
 std::unique_ptr<Command> make_help();
 std::unique_ptr<Command> make_completion();
+std::unique_ptr<Command> make_fsck();
 
 // Builds the whole CLI11 tree: global options and every command. Used by run_cli and by the
 // tests that check man pages and completions against it.

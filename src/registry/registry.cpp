@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -42,9 +43,27 @@ void create_private_file(const fs::path& path) {
     }
 }
 
-// Reads user_version without any chance of writing: a read-only connection neither migrates
-// nor checkpoints, so a registry from a newer mloop stays byte for byte as it was.
+// Reads user_version without any chance of writing, so a registry from a newer mloop stays
+// byte for byte as it was. With no write-ahead log pending, the header holds the truth
+// (user_version is the big-endian word at offset 60) and not even a -shm file is created;
+// otherwise a read-only connection, which neither migrates nor checkpoints, reads it.
 int peek_version(const fs::path& path, std::chrono::milliseconds timeout) {
+    std::error_code ec;
+    const auto wal_size = fs::file_size(fs::path(path.string() + "-wal"), ec);
+    if (ec || wal_size == 0) {
+        unsigned char header[100] = {};
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const ssize_t got = fd >= 0 ? ::pread(fd, header, sizeof header, 0) : -1;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        if (got == static_cast<ssize_t>(sizeof header) &&
+            std::memcmp(header, "SQLite format 3", 16) == 0) {
+            const unsigned char* b = header + 60;
+            return static_cast<int>((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                                    (uint32_t{b[2]} << 8) | uint32_t{b[3]});
+        }
+    }
     auto db = Db::open(path, Db::Mode::read_only, timeout);
     return static_cast<int>(db->pragma_int("user_version"));
 }
