@@ -135,6 +135,50 @@ CREATE TABLE alias_moves (
 );
 CREATE INDEX alias_moves_by_alias ON alias_moves(model_id, alias);
 )sql"},
+    {3, "data validation results, by dataset content and schema",
+     R"sql(CREATE TABLE validations (id INTEGER PRIMARY KEY, digest TEXT NOT NULL, schema_digest TEXT NOT NULL, path TEXT NOT NULL, passed INTEGER NOT NULL, rows INTEGER, at INTEGER NOT NULL, report TEXT NOT NULL); CREATE INDEX validations_by_data ON validations(digest, schema_digest, id);)sql"},
+    {4,
+     "pipeline stages and their cached outputs, evaluations of model versions, the trigger "
+     "of a run, collected objects",
+     R"sql(
+ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+ALTER TABLE objects ADD COLUMN collected_at INTEGER;
+CREATE INDEX runs_by_kind ON runs(kind, id);
+CREATE INDEX datasets_by_path ON datasets(path);
+CREATE TABLE stage_runs (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    stage       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'cached',
+                                               'interrupted')),
+    cache_key   TEXT NOT NULL,
+    source_run  INTEGER REFERENCES runs(id),
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    exit_code   INTEGER,
+    wall_ms     INTEGER,
+    cpu_ms      INTEGER,
+    max_rss_kb  INTEGER,
+    PRIMARY KEY (run_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX stage_runs_by_key ON stage_runs(stage, cache_key) WHERE state = 'succeeded';
+CREATE TABLE stage_outputs (
+    run_id  INTEGER NOT NULL,
+    stage   TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    digest  TEXT NOT NULL REFERENCES objects(digest),
+    kind    TEXT NOT NULL CHECK (kind IN ('file', 'tree')),
+    PRIMARY KEY (run_id, stage, path),
+    FOREIGN KEY (run_id, stage) REFERENCES stage_runs(run_id, stage) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX stage_outputs_by_digest ON stage_outputs(digest);
+CREATE TABLE evaluations (
+    run_id    INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    model_id  INTEGER NOT NULL,
+    version   INTEGER NOT NULL,
+    FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version)
+);
+CREATE INDEX evaluations_by_version ON evaluations(model_id, version);
+)sql"},
 };
 
 }  // namespace

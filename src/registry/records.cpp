@@ -12,7 +12,7 @@ namespace {
 constexpr const char* k_run_columns =
     "id, kind, parent_id, state, started_at, ended_at, host, pid, process, user, command, "
     "exit_code, signal, git_commit, git_branch, git_dirty, git_diff, wall_ms, cpu_ms, "
-    "max_rss_kb, message";
+    "max_rss_kb, message, triggered_by";
 
 Run run_from(const Stmt& s) {
     Run r;
@@ -37,6 +37,7 @@ Run run_from(const Stmt& s) {
     r.cpu_ms = s.opt_int64(18);
     r.max_rss_kb = s.opt_int64(19);
     r.message = s.opt_text(20);
+    r.triggered_by = s.opt_text(21);
     return r;
 }
 
@@ -66,12 +67,13 @@ int64_t Runs::begin(const RunStart& start) {
     const pid_t pid = ::getpid();
     m_db.prepare(
             "INSERT INTO runs (kind, parent_id, state, started_at, host, pid, process, user, "
-            "command, git_commit, git_branch, git_dirty, git_diff, message) "
-            "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            "command, git_commit, git_branch, git_dirty, git_diff, message, triggered_by) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(start.kind, start.parent_id, now_ms(), util::host_name(),
                   static_cast<int64_t>(pid), util::process_identity(pid), util::user_name(),
                   start.command, start.git.commit, start.git.branch,
-                  static_cast<int64_t>(start.git.dirty), start.git.diff_digest, start.message)
+                  static_cast<int64_t>(start.git.dirty), start.git.diff_digest, start.message,
+                  start.triggered_by)
         .run();
     const int64_t id = m_db.last_insert_rowid();
     Stmt p = m_db.prepare("INSERT INTO params (run_id, name, value, type) VALUES (?, ?, ?, ?)");

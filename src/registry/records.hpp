@@ -63,6 +63,7 @@ struct Run {
     std::optional<int64_t> cpu_ms;
     std::optional<int64_t> max_rss_kb;
     std::optional<std::string> message;
+    std::optional<std::string> triggered_by;  // JSON: the triggers that started the run
 };
 
 struct RunStart {
@@ -73,6 +74,7 @@ struct RunStart {
     std::vector<Param> params;
     std::vector<Input> inputs;
     std::optional<std::string> message;
+    std::optional<std::string> triggered_by;
 };
 
 struct RunEnd {
