@@ -31,6 +31,8 @@ using error::ExitCode;
 constexpr CommandDef k_commands[] = {
     {"init", "create a project file, or a whole example project", make_init},
     {"validate", "check the project file (CI)", make_validate},
+    {"train", "run and record the training command, a pipeline or a sweep (CT)", make_train},
+    {"promote", "point an alias at a model version after its gates pass", make_promote},
     {"help", "show help for a command or for the project file", make_help},
     {"fsck", "check the registry and re-hash every object in the store", make_fsck},
     {"completion", "print a shell completion script", make_completion},
@@ -131,6 +133,9 @@ void setup_logging(const Globals& g) {
         logger->sinks().clear();
         logger->sinks().push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
         logger->set_pattern("mloop: %l: %v");
+    }
+    if (g.verbose >= 2) {
+        logger->set_pattern("mloop: %l: %v (+%o ms)");  // where the time goes, for -vv
     }
     spdlog::set_default_logger(logger);
     const auto level = g.verbose >= 3   ? spdlog::level::trace

@@ -121,6 +121,8 @@ std::unique_ptr<Command> make_validate();
 std::unique_ptr<Command> make_help();
 std::unique_ptr<Command> make_completion();
 std::unique_ptr<Command> make_fsck();
+std::unique_ptr<Command> make_train();
+std::unique_ptr<Command> make_promote();
 
 // Builds the whole CLI11 tree: global options and every command. Used by run_cli and by the
 // tests that check man pages and completions against it.

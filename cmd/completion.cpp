@@ -29,8 +29,8 @@ struct CommandSpec {
 std::vector<OptionSpec> options_of(const CLI::App& app) {
     std::vector<OptionSpec> out;
     for (const CLI::Option* o : app.get_options()) {
-        if (o->get_positional()) {
-            continue;
+        if (o->get_positional() || o->get_group().empty()) {
+            continue;  // positionals are words; an empty group hides internal options
         }
         OptionSpec s;
         for (const auto& n : o->get_snames()) {

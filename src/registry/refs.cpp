@@ -248,8 +248,9 @@ Ref resolve(Db& db, std::string_view text, const ResolveContext& ctx) {
     if (!near.empty()) {
         hint = fmt::format("did you mean '{}@latest'?", near.front());
     } else {
-        hint = "a reference is a run (42), a model version (churn@3, churn@production), a digest "
-               "(sha256:…), a commit or a path";
+        hint =
+            "a reference is a run (42), a model version (churn@3, churn@production), a digest "
+            "(sha256:…), a commit or a path";
     }
     throw error::UsageError(fmt::format("'{}' names nothing mloop has recorded", text), hint);
 }

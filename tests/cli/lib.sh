@@ -75,3 +75,13 @@ copy_example() { cp -r "$MLOOP_SOURCE_DIR/examples/churn/." "${1:-.}"; }
 
 # Milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# sql "SELECT …" [DB]: one query on the registry (default .mloop/registry.db), rows as lines of
+# tab-separated values.
+sql() {
+    /usr/bin/python3 - "$1" "${2:-.mloop/registry.db}" <<'PY'
+import sqlite3, sys
+for row in sqlite3.connect(sys.argv[2]).execute(sys.argv[1]):
+    print("\t".join("" if v is None else str(v) for v in row))
+PY
+}

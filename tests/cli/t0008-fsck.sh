@@ -17,7 +17,7 @@ test_expect_success 'a sound registry and store are clean' '
     "$P" . >digests &&
     run mloop fsck &&
     expect_code 0 &&
-    expect_stdout_contains "schema 2, 6 rows naming stored files" &&
+    expect_stdout_contains ", 6 rows naming stored files" &&
     expect_stdout_contains "3 objects, 49 B re-hashed" &&
     run mloop fsck --json &&
     expect_code 0 &&
@@ -63,6 +63,9 @@ test_expect_success 'a row that names a missing object is named, with the row' '
 test_expect_success 'a damaged registry file is exit 4 and says so' '
     printf "project: p\n" >mloop.yaml &&
     "$P" . >digests &&
+    # Fold the write-ahead log into the database file first: mloop leaves it to the next
+    # writer, and the damage must land on pages that hold the runs.
+    python3 -c "import sqlite3; sqlite3.connect(\".mloop/registry.db\").execute(\"PRAGMA wal_checkpoint(TRUNCATE)\")" &&
     size=$(stat -c %s .mloop/registry.db) &&
     dd if=/dev/urandom of=.mloop/registry.db bs=4096 seek=2 count=$(( size / 4096 - 3 )) conv=notrunc status=none &&
     run mloop fsck &&

@@ -43,6 +43,9 @@ std::string unroff(std::string s) {
 std::vector<std::string> long_options(const CLI::App& app) {
     std::vector<std::string> out;
     for (const CLI::Option* o : app.get_options()) {
+        if (o->get_group().empty()) {
+            continue;  // internal options (a sweep's trials) are not documented
+        }
         for (const auto& l : o->get_lnames()) {
             out.push_back("--" + l);
         }
