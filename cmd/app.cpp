@@ -34,6 +34,7 @@ constexpr CommandDef k_commands[] = {
     {"train", "run and record the training command, a pipeline or a sweep (CT)", make_train},
     {"promote", "point an alias at a model version after its gates pass", make_promote},
     {"help", "show help for a command or for the project file", make_help},
+    {"gc", "delete store objects and run directories nothing references", make_gc},
     {"fsck", "check the registry and re-hash every object in the store", make_fsck},
     {"completion", "print a shell completion script", make_completion},
 };

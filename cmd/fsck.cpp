@@ -33,7 +33,8 @@ class FsckCommand : public Command {
                            {{"path", util::display_path(paths.registry)},
                             {"present", r.registry_present},
                             {"schema_version", r.schema_version},
-                            {"rows_checked", r.rows_checked}}},
+                            {"rows_checked", r.rows_checked},
+                            {"collected_objects", r.collected_objects}}},
                           {"store",
                            {{"path", util::display_path(paths.objects)},
                             {"objects_checked", r.objects_checked},
@@ -43,8 +44,11 @@ class FsckCommand : public Command {
                           {"problems", problems}});
         } else {
             if (r.registry_present) {
-                ctx.out.print("registry  {}  schema {}, {} rows naming stored files",
-                              util::display_path(paths.registry), r.schema_version, r.rows_checked);
+                ctx.out.print("registry  {}  schema {}, {} rows naming stored files{}",
+                              util::display_path(paths.registry), r.schema_version, r.rows_checked,
+                              r.collected_objects > 0
+                                  ? fmt::format(", {} objects collected by gc", r.collected_objects)
+                                  : std::string{});
             } else {
                 ctx.out.print("registry  {}  not created yet", util::display_path(paths.registry));
             }

@@ -2,7 +2,7 @@
 _mloop() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local globals="-h --help -C -f --file --registry --json -q --quiet -v --verbose --no-color --version"
-    local commands="init validate train promote help fsck completion"
+    local commands="init validate train promote help gc fsck completion"
     local cmd="" nargs=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -19,11 +19,12 @@ _mloop() {
     local opts="" words="" dirs=0
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
-        init) opts="--example --dry-run"; words=""; dirs=1 ;;
+        init) opts="--example --ci --dry-run"; words=""; dirs=1 ;;
         validate) opts=""; words="config all"; dirs=0 ;;
         train) opts="--param --sweep -j --jobs --if-triggered --stage -m --message --dry-run"; words=""; dirs=0 ;;
         promote) opts="--force --reason --dry-run"; words=""; dirs=0 ;;
-        help) opts=""; words="init validate train promote help fsck completion mloop.yaml"; dirs=0 ;;
+        help) opts=""; words="init validate train promote help gc fsck completion mloop.yaml"; dirs=0 ;;
+        gc) opts="--dry-run --keep"; words=""; dirs=0 ;;
         fsck) opts=""; words=""; dirs=0 ;;
         completion) opts=""; words="bash zsh fish"; dirs=0 ;;
     esac

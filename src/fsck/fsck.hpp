@@ -21,8 +21,9 @@ struct Problem {
 struct Report {
     bool registry_present = false;
     int schema_version = 0;
-    int64_t rows_checked = 0;     // rows that name a stored file
-    int64_t objects_checked = 0;  // objects re-hashed
+    int64_t rows_checked = 0;       // rows that name a stored file
+    int64_t collected_objects = 0;  // deleted by gc: rows naming them expect no bytes
+    int64_t objects_checked = 0;    // objects re-hashed
     uint64_t bytes_checked = 0;
     int64_t unreferenced_objects = 0;  // in the store, named by no row (gc material, not damage)
     int64_t stale_temps = 0;           // temp files of interrupted writes (harmless)

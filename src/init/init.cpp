@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "assets/assets.hpp"
+#include "config/load.hpp"
 #include "error/error.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -22,10 +23,16 @@ struct Planned {
     unsigned mode;
 };
 
-std::string render_scaffold(const std::string& project) {
-    const auto* t = assets::find_template("mloop.yaml");
+constexpr CiTarget k_ci_targets[] = {
+    {"github", "GitHub Actions", ".github/workflows/mloop.yml", "ci/github.yml"},
+    {"gitlab", "GitLab CI", ".gitlab-ci.yml", "ci/gitlab.yml"},
+};
+
+// A built-in template with {{project}} replaced; nothing else in it is special.
+std::string render(std::string_view name, const std::string& project) {
+    const auto* t = assets::find_template(name);
     if (t == nullptr) {
-        throw std::logic_error("the mloop.yaml template is not built in");
+        throw std::logic_error(fmt::format("the template {} is not built in", name));
     }
     std::string out(t->data);
     const std::string_view var = "{{project}}";
@@ -34,6 +41,24 @@ std::string render_scaffold(const std::string& project) {
         at += project.size();
     }
     return out;
+}
+
+bool valid_project_name(std::string_view name) {
+    if (name.empty() || name.size() > 41 || !(name[0] >= 'a' && name[0] <= 'z')) {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+// The name an existing project file gives, when it gives a valid one; else the directory's.
+std::string project_name_in(const fs::path& file, const fs::path& dir) {
+    const config::ParseResult parsed = config::read_project(file);
+    if (parsed.parsed && valid_project_name(parsed.project.name)) {
+        return parsed.project.name;
+    }
+    return project_name_for(dir);
 }
 
 std::vector<std::string> lines_of(std::string_view text) {
@@ -83,6 +108,29 @@ std::vector<std::string> missing_patterns(std::string_view existing, std::string
 
 }  // namespace
 
+std::span<const CiTarget> ci_targets() {
+    return k_ci_targets;
+}
+
+const CiTarget& ci_target(const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& t : k_ci_targets) {
+        if (name == t.name) {
+            return t;
+        }
+        names.emplace_back(t.name);
+    }
+    std::string hint = util::did_you_mean(name, names);
+    if (hint.empty()) {
+        hint = fmt::format("--ci takes {}", util::join(names, " or ", "'"));
+    }
+    throw error::UsageError(fmt::format("unknown CI system {} for --ci", util::quote(name)), hint);
+}
+
+std::string render_workflow(const CiTarget& target, const std::string& project) {
+    return render(target.resource, project);
+}
+
 std::string project_name_for(const fs::path& dir) {
     std::error_code ec;
     fs::path abs = fs::weakly_canonical(fs::absolute(dir, ec), ec);
@@ -114,15 +162,27 @@ std::string project_name_for(const fs::path& dir) {
 Result init_project(const Options& options) {
     Result r;
     r.dir = options.dir;
+    if (options.ci) {
+        r.ci = &ci_target(*options.ci);
+    }
     std::vector<Planned> plan;
-    if (options.example) {
+    std::error_code exists_ec;
+    const fs::path project_file = options.dir / "mloop.yaml";
+    if (r.ci != nullptr && !options.example && fs::is_regular_file(project_file, exists_ec)) {
+        // A project already: add its workflow and leave everything else as it is.
+        r.workflow_only = true;
+        r.project = project_name_in(project_file, options.dir);
+    } else if (options.example) {
         r.project = "churn";
         for (const auto& f : assets::example()) {
             plan.push_back({std::string(f.path), std::string(f.data), f.mode});
         }
     } else {
         r.project = project_name_for(options.dir);
-        plan.push_back({"mloop.yaml", render_scaffold(r.project), 0644});
+        plan.push_back({"mloop.yaml", render("mloop.yaml", r.project), 0644});
+    }
+    if (r.ci != nullptr) {
+        plan.push_back({r.ci->path, render_workflow(*r.ci, r.project), 0644});
     }
     // Refuse before writing anything, so a failed init leaves the directory as it was.
     std::vector<std::string> existing;
@@ -150,14 +210,14 @@ Result init_project(const Options& options) {
     const fs::path gitignore = options.dir / ".gitignore";
     std::error_code ec;
     const bool gitignore_exists = fs::exists(gitignore, ec);
-    if (gitignore_exists) {
+    if (gitignore_exists && !r.workflow_only) {
         auto text = util::read_file(gitignore, 16 << 20);
         if (!text) {
             throw error::UsageError(text.error());
         }
         gitignore_text = std::move(text.value());
     }
-    if (!gitignore_in_plan) {
+    if (!gitignore_in_plan && !r.workflow_only) {
         plan.push_back({".gitignore", "# mloop's registry and content store\n.mloop/\n", 0644});
     }
     std::sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) {

@@ -271,6 +271,7 @@ Digest ObjectStore::commit(Temp& temp, const Digest& digest, uint64_t size) cons
     // size, left by damage, is replaced below.)
     if (::lstat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         static_cast<uint64_t>(st.st_size) == size) {
+        freshen(digest);  // re-used: keep it from gc until the caller has recorded it
         sync_entry(fanout);
         return digest;
     }
@@ -387,6 +388,12 @@ bool ObjectStore::verify(const Digest& digest) const {
     uint64_t bytes = 0;
     return sha256_fd(fd.get(), h, bytes, static_cast<uint64_t>(st.st_size)) == 0 &&
            h.finish() == digest;
+}
+
+bool ObjectStore::freshen(const Digest& digest) const {
+    // Failure other than absence (a store shared read-only) only shortens the object's grace.
+    return ::utimensat(AT_FDCWD, path_of(digest).c_str(), nullptr, AT_SYMLINK_NOFOLLOW) == 0 ||
+           errno != ENOENT;
 }
 
 void ObjectStore::for_each(const std::function<void(const Digest&, uint64_t)>& fn) const {

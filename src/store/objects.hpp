@@ -51,6 +51,11 @@ class ObjectStore {
     Digest put_tree(const std::filesystem::path& dir);
 
     bool has(const Digest& digest) const;
+    // Marks a stored object as just used: its mtime becomes now, as if it had been written.
+    // `mloop gc` never deletes an object touched within its grace period, so a writer that finds
+    // its bytes already stored calls this (put_* do it themselves) before it records a row naming
+    // them. False when the object is not in the store: write it then.
+    bool freshen(const Digest& digest) const;
     std::filesystem::path path_of(const Digest& digest) const;
 
     // Writes a writable copy of an object to `dest`, which must not exist (a tree may restore
