@@ -12,6 +12,17 @@
 #include "store/sha256.hpp"
 #include "util/fs.hpp"
 
+// With the static libgit2 (CMakeLists.txt links it with --wrap), its start-up load of the
+// system's CA certificates lands here and loads none: mloop never talks HTTPS through libgit2,
+// and parsing ~140 PEM certificates was most of the cost of every command that looks at git.
+// A TLS connection made through libgit2 would fail certificate verification, not go unchecked.
+extern "C" int __wrap_mbedtls_x509_crt_parse_file(void*, const char*) {
+    return 0;
+}
+extern "C" int __wrap_mbedtls_x509_crt_parse_path(void*, const char*) {
+    return 0;
+}
+
 namespace mloop::git {
 
 namespace fs = std::filesystem;
