@@ -2,6 +2,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "command.hpp"
 #include "train/gates.hpp"
@@ -22,5 +24,14 @@ class GatesReporter : public train::Reporter {
 
 void print_gates(Output& out, const train::GateReport& report);
 nlohmann::ordered_json gates_json(const train::GateReport& report);
+// The same table in GitHub-flavoured markdown, for a CI job summary.
+std::string gates_markdown(const train::GateReport& report);
+
+// `mloop validate model [REF]` and the model part of `mloop validate`: the gates of `ref`
+// (default MODEL@latest). With `only_if_any`, a project whose model has no version yet gives
+// nullopt instead of an error (what `validate all` wants before the first training run).
+std::optional<train::GateReport> check_model_gates(Context& ctx, const config::Project& project,
+                                                   const std::string& ref, bool echo,
+                                                   bool only_if_any);
 
 }  // namespace mloop::cli

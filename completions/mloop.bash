@@ -20,7 +20,7 @@ _mloop() {
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
         init) opts="--example --ci --dry-run"; words=""; dirs=1 ;;
-        validate) opts=""; words="config all"; dirs=0 ;;
+        validate) opts="--force --format -j --jobs"; words="config data model all"; dirs=0 ;;
         train) opts="--param --sweep -j --jobs --if-triggered --stage -m --message --dry-run"; words=""; dirs=0 ;;
         promote) opts="--force --reason --dry-run"; words=""; dirs=0 ;;
         help) opts=""; words="init validate train promote help gc fsck completion mloop.yaml"; dirs=0 ;;

@@ -7,11 +7,14 @@ MLOOP_BUILD_PACKAGES=(
     libcli11-dev libyaml-cpp-dev libgit2-dev libsqlite3-dev libspdlog-dev libfmt-dev
     nlohmann-json3-dev libre2-dev doctest-dev
     libssl-dev zlib1g-dev libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev
+    libfast-float-dev
+    libboost-math-dev
 )
 # What the example project and the tests run.
 MLOOP_RUN_PACKAGES=(python3)
-MLOOP_TEST_PACKAGES=(python3 bsdutils zsh fish clang-format groff-base)
-MLOOP_BENCH_PACKAGES=(hyperfine git python3-yaml)
+MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base)
+MLOOP_BENCH_PACKAGES=(hyperfine git python3-yaml python3-pandas python3-numpy)
+MLOOP_BENCH_PACKAGES+=(python3-scipy python3-sklearn)  # bench/stats, bench/stats_check
 
 # ensure_packages PKG...: installs the packages that are not installed yet.
 ensure_packages() {

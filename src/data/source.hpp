@@ -1,0 +1,92 @@
+// The bytes of one data file, read in large blocks: a byte range of a regular file (so two
+// threads can each read half), a pipe read once, or a gzip stream inflated as it is read.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "error/error.hpp"
+
+namespace mloop::store {
+class Sha256;
+}
+
+namespace mloop::data {
+
+// Malformed data: the file is read but cannot be taken as CSV or JSON lines. Readers say where
+// (row and column); a source leaves that to the reader that called it. It is a failed check
+// (exit 1), not a usage error: the data is what failed.
+class DataError : public error::CheckFailed {
+  public:
+    DataError(std::string message, uint64_t row = 0, uint64_t column = 0,
+              std::string column_name = {}, std::string hint = {})
+        : error::CheckFailed(message, std::move(hint)),
+          m_message(std::move(message)),
+          m_row(row),
+          m_column(column),
+          m_column_name(std::move(column_name)) {}
+    const std::string& message() const { return m_message; }
+    uint64_t row() const { return m_row; }        // 0: not known
+    uint64_t column() const { return m_column; }  // 0: not known
+    const std::string& column_name() const { return m_column_name; }
+
+  private:
+    std::string m_message;
+    uint64_t m_row;
+    uint64_t m_column;
+    std::string m_column_name;
+};
+
+// Thrown by a read that was told to stop: a part of a split file after one that failed, whose
+// own reading no longer matters (the earlier part's error is the one reported).
+class ReadCancelled : public std::exception {
+  public:
+    const char* what() const noexcept override { return "reading cancelled"; }
+};
+
+class Source {
+  public:
+    virtual ~Source() = default;
+    // Up to `n` bytes of data into `dst`; 0 at the end. Damaged compressed data is a DataError;
+    // a failed read is a UsageError naming the file.
+    virtual size_t read(char* dst, size_t n) = 0;
+
+    // Bytes of the file on disk consumed so far (compressed bytes for gzip), for progress.
+    uint64_t consumed() const { return m_consumed; }
+
+  protected:
+    uint64_t m_consumed = 0;
+};
+
+constexpr uint64_t k_to_end = std::numeric_limits<uint64_t>::max();
+
+struct SourceOptions {
+    bool gzip = false;
+    uint64_t begin = 0;               // byte range of the file (uncompressed files only)
+    uint64_t end = k_to_end;          // exclusive
+    store::Sha256* digest = nullptr;  // fed every byte of the file as read, if given
+    // Called once on reaching `end`, for the end that holds from then on (it may wait: the
+    // first part of a split file knows its true end only when the next part has found it).
+    std::function<uint64_t()> final_end;
+    std::atomic<uint64_t>* progress = nullptr;  // bytes of the file read, added as they are
+    const std::atomic<bool>* cancel = nullptr;  // when set, the next read throws ReadCancelled
+};
+
+// Opens `path` (shown as `display` in messages). Throws UsageError when it cannot be opened.
+std::unique_ptr<Source> open_source(const std::filesystem::path& path, const std::string& display,
+                                    const SourceOptions& options);
+
+// Counts the '"' bytes in [begin, end) of a regular file: their parity is whether a CSV split
+// there falls inside a quoted field. Reads 1 MiB at a time through `fd`; throws ReadCancelled
+// when `cancel` is set.
+uint64_t count_quotes(int fd, uint64_t begin, uint64_t end, const std::string& display,
+                      const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace mloop::data
