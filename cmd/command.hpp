@@ -121,9 +121,14 @@ std::unique_ptr<Command> make_validate();
 std::unique_ptr<Command> make_help();
 std::unique_ptr<Command> make_completion();
 std::unique_ptr<Command> make_fsck();
+std::unique_ptr<Command> make_runs();
+std::unique_ptr<Command> make_show();
+std::unique_ptr<Command> make_diff();
+std::unique_ptr<Command> make_lineage();
+std::unique_ptr<Command> make_models();
+std::unique_ptr<Command> make_gc();
 std::unique_ptr<Command> make_train();
 std::unique_ptr<Command> make_promote();
-std::unique_ptr<Command> make_gc();
 
 // Builds the whole CLI11 tree: global options and every command. Used by run_cli and by the
 // tests that check man pages and completions against it.

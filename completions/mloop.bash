@@ -2,7 +2,7 @@
 _mloop() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local globals="-h --help -C -f --file --registry --json -q --quiet -v --verbose --no-color --version"
-    local commands="init validate train promote help gc fsck completion"
+    local commands="init validate train runs show diff lineage models promote help gc fsck completion"
     local cmd="" nargs=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -22,8 +22,13 @@ _mloop() {
         init) opts="--example --ci --dry-run"; words=""; dirs=1 ;;
         validate) opts="--force --format -j --jobs"; words="config data model all"; dirs=0 ;;
         train) opts="--param --sweep -j --jobs --if-triggered --stage -m --message --dry-run"; words=""; dirs=0 ;;
+        runs) opts="--limit --status --model"; words=""; dirs=0 ;;
+        show) opts=""; words=""; dirs=0 ;;
+        diff) opts="--format"; words=""; dirs=0 ;;
+        lineage) opts="--downstream --format"; words=""; dirs=0 ;;
+        models) opts="--limit"; words=""; dirs=0 ;;
         promote) opts="--force --reason --dry-run"; words=""; dirs=0 ;;
-        help) opts=""; words="init validate train promote help gc fsck completion mloop.yaml"; dirs=0 ;;
+        help) opts=""; words="init validate train runs show diff lineage models promote help gc fsck completion mloop.yaml"; dirs=0 ;;
         gc) opts="--dry-run --keep"; words=""; dirs=0 ;;
         fsck) opts=""; words=""; dirs=0 ;;
         completion) opts=""; words="bash zsh fish"; dirs=0 ;;
