@@ -1,0 +1,315 @@
+#include "stats/distance.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <boost/math/policies/policy.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+#include <cmath>
+#include <unordered_map>
+
+#include "stats/numeric.hpp"
+
+namespace mloop::stats {
+
+namespace {
+
+// Evidently's get_binned_data: a histogram only when the reference has more than 20 values.
+constexpr size_t k_histogram_min_unique = 20;
+
+uint64_t value_key(double v) {
+    return std::bit_cast<uint64_t>(v + 0.0);  // -0.0 and 0.0 are one value, as in pandas
+}
+
+}  // namespace
+
+double wasserstein_sorted(std::span<const double> u, std::span<const double> v) {
+    // scipy.stats._stats_py._cdf_distance(p=1): sum over consecutive values of the merged
+    // samples of |U(x) - V(x)| * (x_next - x), U and V right-continuous ECDFs, summed in
+    // NumPy's pairwise order.
+    const size_t n1 = u.size();
+    const size_t n2 = v.size();
+    const size_t n = n1 + n2;
+    const auto dn1 = static_cast<double>(n1);
+    const auto dn2 = static_cast<double>(n2);
+    size_t p = 0;  // merge cursors: the next value of all_values
+    size_t q = 0;
+    size_t cu = 0;  // ECDF counts: values <= the current one
+    size_t cv = 0;
+    auto take = [&] {
+        if (q == n2 || (p < n1 && u[p] <= v[q])) {
+            return u[p++];
+        }
+        return v[q++];
+    };
+    double x = take();
+    auto next = [&] {
+        const double y = take();
+        while (cu < n1 && u[cu] <= x) {
+            ++cu;
+        }
+        while (cv < n2 && v[cv] <= x) {
+            ++cv;
+        }
+        const double term =
+            std::abs(static_cast<double>(cu) / dn1 - static_cast<double>(cv) / dn2) * (y - x);
+        x = y;
+        return term;
+    };
+    return numpy_sum_stream(n - 1, next);
+}
+
+util::Result<double> wasserstein_distance(std::span<const double> u, std::span<const double> v) {
+    if (u.empty() || v.empty()) {
+        return util::Failure{"wasserstein: a sample is empty"};
+    }
+    std::vector<double> su(u.begin(), u.end());
+    std::vector<double> sv(v.begin(), v.end());
+    for (const auto* s : {&su, &sv}) {
+        if (!std::all_of(s->begin(), s->end(), [](double x) { return std::isfinite(x); })) {
+            return util::Failure{"wasserstein: a sample holds NaN or infinity"};
+        }
+    }
+    sort_doubles(su);
+    sort_doubles(sv);
+    return wasserstein_sorted(su, sv);
+}
+
+double wasserstein_norm_sorted(std::span<const double> reference, std::span<const double> current) {
+    const double norm = std::max(numpy_std(reference), 0.001);
+    return wasserstein_sorted(reference, current) / norm;
+}
+
+std::vector<size_t> Bins::unseen_in_reference() const {
+    std::vector<size_t> out;
+    if (kind == Kind::histogram) {
+        return out;
+    }
+    for (size_t i = 0; i < reference.size(); ++i) {
+        if (reference[i] == 0 && current[i] != 0) {
+            out.push_back(i);
+        }
+    }
+    return out;
+}
+
+std::vector<double> sturges_edges(std::span<const double> reference,
+                                  std::span<const double> current) {
+    double lo = INFINITY;
+    double hi = -INFINITY;
+    for (const auto s : {reference, current}) {
+        for (const double x : s) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+    }
+    const auto n = static_cast<double>(reference.size() + current.size());
+    // _hist_bin_sturges: ptp / (log2(n) + 1); then ceil(range / width) equal bins.
+    const double ptp = hi - lo;
+    const double width = ptp / (std::log2(n) + 1.0);
+    double first = lo;
+    double last = hi;
+    if (first == last) {
+        first -= 0.5;
+        last += 0.5;
+    }
+    const size_t bins = width != 0 ? static_cast<size_t>(std::ceil((last - first) / width)) : 1;
+    // np.linspace(first, last, bins + 1)
+    std::vector<double> edges(bins + 1);
+    const double delta = last - first;
+    const double div = static_cast<double>(bins);
+    const double step = delta / div;
+    for (size_t i = 0; i <= bins; ++i) {
+        const auto di = static_cast<double>(i);
+        edges[i] = (step == 0 ? di / div * delta : di * step) + first;
+    }
+    edges[bins] = last;
+    return edges;
+}
+
+void histogram_counts(std::span<const double> values, std::span<const double> edges,
+                      std::vector<uint64_t>& counts) {
+    const size_t bins = edges.size() - 1;
+    counts.assign(bins, 0);
+    const double first = edges.front();
+    const double last = edges.back();
+    const double inv_step = static_cast<double>(bins) / (last - first);
+    const auto top = static_cast<ptrdiff_t>(bins) - 1;
+    for (const double x : values) {
+        if (!(x >= first && x <= last)) {
+            continue;  // outside the range: numpy.histogram leaves it out
+        }
+        // A guess from the arithmetic, then corrected against the actual edges so a value on
+        // an edge lands where numpy's searchsorted puts it.
+        auto k = static_cast<ptrdiff_t>((x - first) * inv_step);
+        k = std::clamp<ptrdiff_t>(k, 0, top);
+        while (k > 0 && x < edges[static_cast<size_t>(k)]) {
+            --k;
+        }
+        while (k < top && x >= edges[static_cast<size_t>(k) + 1]) {
+            ++k;
+        }
+        ++counts[static_cast<size_t>(k)];
+    }
+}
+
+Bins bin_values(std::span<const double> reference, std::span<const double> current) {
+    Bins b;
+    b.kind = Bins::Kind::values;
+    std::unordered_map<uint64_t, size_t> index;
+    auto count = [&](std::span<const double> s, bool is_ref) {
+        for (const double x : s) {
+            auto [it, added] = index.try_emplace(value_key(x), b.values.size());
+            if (added) {
+                b.values.push_back(x + 0.0);
+                b.reference.push_back(0);
+                b.current.push_back(0);
+            }
+            ++(is_ref ? b.reference : b.current)[it->second];
+        }
+    };
+    count(reference, true);
+    count(current, false);
+    b.reference_total = reference.size();
+    b.current_total = current.size();
+    return b;
+}
+
+Bins bin_numeric(std::span<const double> reference, std::span<const double> current) {
+    if (!more_unique_than(reference, {}, k_histogram_min_unique)) {
+        return bin_values(reference, current);
+    }
+    Bins b;
+    b.kind = Bins::Kind::histogram;
+    b.edges = sturges_edges(reference, current);
+    histogram_counts(reference, b.edges, b.reference);
+    histogram_counts(current, b.edges, b.current);
+    b.reference_total = reference.size();
+    b.current_total = current.size();
+    return b;
+}
+
+Bins bin_categories(std::span<const std::string_view> reference,
+                    std::span<const std::string_view> current) {
+    Bins b;
+    b.kind = Bins::Kind::categories;
+    std::unordered_map<std::string_view, size_t> index;
+    auto count = [&](std::span<const std::string_view> s, bool is_ref) {
+        for (const std::string_view x : s) {
+            auto [it, added] = index.try_emplace(x, b.categories.size());
+            if (added) {
+                b.categories.emplace_back(x);
+                b.reference.push_back(0);
+                b.current.push_back(0);
+            }
+            ++(is_ref ? b.reference : b.current)[it->second];
+        }
+    };
+    count(reference, true);
+    count(current, false);
+    b.reference_total = reference.size();
+    b.current_total = current.size();
+    return b;
+}
+
+std::vector<double> fractions(std::span<const uint64_t> counts, uint64_t total, bool floor_empty) {
+    std::vector<double> out(counts.size());
+    const auto dt = static_cast<double>(total);
+    double smallest = INFINITY;
+    for (size_t i = 0; i < counts.size(); ++i) {
+        out[i] = static_cast<double>(counts[i]) / dt;
+        if (out[i] != 0) {
+            smallest = std::min(smallest, out[i]);
+        }
+    }
+    if (floor_empty && std::isfinite(smallest)) {
+        const double floor = smallest <= 0.0001 ? smallest / 1e6 : 0.0001;
+        for (double& f : out) {
+            if (f == 0) {
+                f = floor;
+            }
+        }
+    }
+    return out;
+}
+
+double psi(const Bins& bins) {
+    const auto r = fractions(bins.reference, bins.reference_total, true);
+    const auto c = fractions(bins.current, bins.current_total, true);
+    double value = 0;
+    for (size_t i = 0; i < r.size(); ++i) {
+        value += (r[i] - c[i]) * std::log(r[i] / c[i]);
+    }
+    return value;
+}
+
+double jensenshannon(const Bins& bins) {
+    auto p = fractions(bins.reference, bins.reference_total, false);
+    auto q = fractions(bins.current, bins.current_total, false);
+    const double ps = numpy_sum(p);
+    const double qs = numpy_sum(q);
+    for (double& x : p) {
+        x /= ps;
+    }
+    for (double& x : q) {
+        x /= qs;
+    }
+    // scipy.special.rel_entr(x, m): x log(x / m), 0 for x = 0
+    auto rel_entr = [](double x, double m) {
+        if (x > 0 && m > 0) {
+            return x * std::log(x / m);
+        }
+        return x == 0 && m >= 0 ? 0.0 : INFINITY;
+    };
+    std::vector<double> left(p.size());
+    std::vector<double> right(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+        const double m = (p[i] + q[i]) / 2.0;
+        left[i] = rel_entr(p[i], m);
+        right[i] = rel_entr(q[i], m);
+    }
+    const double js = numpy_sum(left) + numpy_sum(right);
+    return std::sqrt(js / 2.0);
+}
+
+double chi2_sf(double x, double dof) {
+    // cephes chdtrc: 1 below 0, else igamc(dof/2, x/2)
+    if (std::isnan(x) || !(dof > 0)) {
+        return NAN;
+    }
+    if (x < 0) {
+        return 1.0;
+    }
+    if (std::isinf(x)) {
+        return 0.0;
+    }
+    // Library code must not throw from a numerical corner: errors become NaN, which the caller
+    // reports.
+    using namespace boost::math::policies;
+    using Quiet = policy<domain_error<errno_on_error>, pole_error<errno_on_error>,
+                         overflow_error<errno_on_error>, evaluation_error<errno_on_error>>;
+    return boost::math::gamma_q(dof / 2.0, x / 2.0, Quiet());
+}
+
+util::Result<ChiSquare> chisquare(const Bins& bins) {
+    if (bins.size() < 2) {
+        return util::Failure{"chisquare needs at least two categories"};
+    }
+    if (bins.reference_total == 0 || bins.current_total == 0) {
+        return util::Failure{"chisquare: a sample is empty"};
+    }
+    const double k_norm =
+        static_cast<double>(bins.current_total) / static_cast<double>(bins.reference_total);
+    std::vector<double> terms(bins.size());
+    for (size_t i = 0; i < bins.size(); ++i) {
+        const double expected = static_cast<double>(bins.reference[i]) * k_norm;
+        const double d = static_cast<double>(bins.current[i]) - expected;
+        terms[i] = d * d / expected;
+    }
+    ChiSquare r;
+    r.statistic = numpy_sum(terms);
+    r.dof = bins.size() - 1;
+    r.p_value = chi2_sf(r.statistic, static_cast<double>(r.dof));
+    return r;
+}
+
+}  // namespace mloop::stats

@@ -1,0 +1,107 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stats/distance.hpp"
+#include "stats/numeric.hpp"
+#include "test_stats_fixture.hpp"
+
+using namespace mloop::stats;
+
+namespace {
+
+std::vector<double> sorted(std::vector<double> v) {
+    sort_doubles(v);
+    return v;
+}
+
+std::vector<std::string_view> views(const std::vector<std::string>& v) {
+    return {v.begin(), v.end()};
+}
+
+}  // namespace
+
+TEST_CASE("numeric distances match scipy and Evidently") {
+    const auto f = stats_fixture::load("distance.json");
+    for (const auto& c : f.at("numeric")) {
+        const auto a = sorted(stats_fixture::sample(c.at("a")));
+        const auto b = sorted(stats_fixture::sample(c.at("b")));
+        CAPTURE(a.size());
+        CAPTURE(b.size());
+        CHECK_STAT(wasserstein_sorted(a, b), stats_fixture::num(c.at("wasserstein")));
+        CHECK_STAT(wasserstein_norm_sorted(a, b), stats_fixture::num(c.at("wasserstein_norm")));
+        const Bins bins = bin_numeric(a, b);
+        CHECK_STAT(psi(bins), stats_fixture::num(c.at("psi")));
+        CHECK_STAT(jensenshannon(bins), stats_fixture::num(c.at("jensenshannon")));
+        if (c.contains("edges")) {
+            REQUIRE(bins.kind == Bins::Kind::histogram);
+            REQUIRE(bins.edges.size() == c.at("edges").size());
+            for (size_t i = 0; i < bins.edges.size(); ++i) {
+                CHECK(bins.edges[i] == stats_fixture::num(c.at("edges")[i]));  // bit for bit
+            }
+        } else {
+            CHECK(bins.kind == Bins::Kind::values);
+        }
+        if (c.contains("chisquare")) {
+            auto chi = chisquare(bin_values(a, b));
+            REQUIRE(chi.ok());
+            CHECK_STAT(chi->statistic, stats_fixture::num(c.at("chisquare")));
+            CHECK_P(chi->p_value, stats_fixture::num(c.at("chisquare_p")));
+        }
+    }
+}
+
+TEST_CASE("categorical distances match scipy and Evidently") {
+    const auto f = stats_fixture::load("distance.json");
+    for (const auto& c : f.at("categorical")) {
+        const auto a = stats_fixture::categories(c.at("a"));
+        const auto b = stats_fixture::categories(c.at("b"));
+        const Bins bins = bin_categories(views(a), views(b));
+        CHECK_STAT(psi(bins), stats_fixture::num(c.at("psi")));
+        CHECK_STAT(jensenshannon(bins), stats_fixture::num(c.at("jensenshannon")));
+        auto chi = chisquare(bins);
+        if (c.contains("chisquare")) {
+            REQUIRE(chi.ok());
+            CHECK_STAT(chi->statistic, stats_fixture::num(c.at("chisquare")));
+            CHECK_P(chi->p_value, stats_fixture::num(c.at("chisquare_p")));
+        } else {
+            CHECK(chi.error() == "chisquare needs at least two categories");
+        }
+    }
+}
+
+TEST_CASE("histogram counts follow numpy: half-open bins, the last one closed") {
+    const std::vector<double> edges = {0.0, 1.0, 2.0, 3.0};
+    std::vector<uint64_t> counts;
+    histogram_counts(std::vector<double>{0.0, 0.5, 1.0, 2.0, 2.999, 3.0, -1.0, 4.0}, edges, counts);
+    CHECK(counts == std::vector<uint64_t>{2, 1, 3});
+}
+
+TEST_CASE("Evidently's floor for empty bins") {
+    const std::vector<uint64_t> counts = {0, 5, 5};
+    CHECK(fractions(counts, 10, false) == std::vector<double>{0.0, 0.5, 0.5});
+    CHECK(fractions(counts, 10, true) == std::vector<double>{0.0001, 0.5, 0.5});
+    const std::vector<uint64_t> skewed = {0, 1, 99999};
+    const auto f = fractions(skewed, 100000, true);
+    CHECK(f[0] == 0.00001 / 1e6);  // the smallest fraction is below 0.0001: a millionth of it
+}
+
+TEST_CASE("unseen categories are named, and only for current") {
+    const std::vector<std::string> ref = {"a", "b"};
+    const std::vector<std::string> cur = {"a", "c", "c"};
+    const Bins bins = bin_categories(views(ref), views(cur));
+    REQUIRE(bins.unseen_in_reference().size() == 1);
+    CHECK(bins.categories[bins.unseen_in_reference()[0]] == "c");
+}
+
+TEST_CASE("wasserstein_distance refuses empty and non-finite samples") {
+    const std::vector<double> one = {1.0};
+    CHECK(wasserstein_distance(one, {}).error() == "wasserstein: a sample is empty");
+    CHECK(wasserstein_distance(one, std::vector<double>{INFINITY}).error() ==
+          "wasserstein: a sample holds NaN or infinity");
+    CHECK(
+        wasserstein_distance(std::vector<double>{0.0, 1.0, 3.0}, std::vector<double>{5.0, 6.0, 8.0})
+            .value() == doctest::Approx(5.0));
+}

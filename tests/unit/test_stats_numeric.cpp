@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "stats/numeric.hpp"
+#include "test_stats_fixture.hpp"
+
+using namespace mloop::stats;
+
+TEST_CASE("the radix sort agrees with std::sort, negatives, zeros and infinities included") {
+    for (const size_t n : {0, 1, 7, 255, 256, 10000}) {
+        auto v = stats_fixture::lcg(n + 1, n, 0, 2e6, -1e6);
+        if (n > 10) {
+            v[3] = -0.0;
+            v[4] = 0.0;
+            v[5] = INFINITY;
+            v[6] = -INFINITY;
+            v[7] = 5e-324;
+            v[8] = v[9];
+        }
+        auto expected = v;
+        std::sort(expected.begin(), expected.end());
+        sort_doubles(v);
+        CHECK(v == expected);
+    }
+}
+
+TEST_CASE("numpy's pairwise sum, whole and streamed") {
+    const auto v = stats_fixture::lcg(3, 1001, 0, 1.0, 0.0);
+    size_t i = 0;
+    auto next = [&] {
+        return v[i++];
+    };
+    CHECK(numpy_sum_stream(v.size(), next) == numpy_sum(v));
+    CHECK(numpy_sum(std::vector<double>{}) == 0.0);
+    // Not left to right, which would lose every 1 to rounding: numpy.sum gives 1e16 + 14.
+    std::vector<double> big(16, 1.0);
+    big[0] = 1e16;
+    CHECK(numpy_sum(big) == 1e16 + 14.0);
+    CHECK(numpy_std(std::vector<double>{2, 4, 4, 4, 5, 5, 7, 9}) == 2.0);
+}
+
+TEST_CASE("finite values leave out and count NaN and infinities") {
+    const auto f = finite_values(std::vector<double>{1.0, NAN, INFINITY, -INFINITY, 2.0});
+    CHECK(f.values == std::vector<double>{1.0, 2.0});
+    CHECK(f.missing == 1);
+    CHECK(f.infinite == 2);
+}
+
+TEST_CASE("unique counts stop at the cap and treat -0.0 as 0.0") {
+    const std::vector<double> a = {1, 2, 3, -0.0, 0.0};
+    CHECK_FALSE(more_unique_than(a, {}, 4));
+    CHECK(more_unique_than(a, std::vector<double>{9}, 4));
+    CHECK_FALSE(more_unique_than({}, {}, 0));
+}
