@@ -411,37 +411,18 @@ void CsvReader::read_rows(CsvRowHandler& handler) {
 
 uint64_t csv_next_record(int fd, uint64_t from, uint64_t end, bool in_quotes,
                          const std::string& display, const std::atomic<bool>* cancel) {
-    constexpr size_t k_chunk = size_t{1} << 16;
-    std::vector<char> chunk(k_chunk);
     bool quoted = in_quotes;
-    uint64_t at = from;
-    while (at < end) {
-        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-            throw ReadCancelled();
-        }
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(k_chunk, end - at));
-        const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw error::UsageError(
-                fmt::format("cannot read '{}': {}", display, util::errno_message(errno)));
-        }
-        if (got == 0) {
-            break;
-        }
-        for (ssize_t i = 0; i < got; ++i) {
-            const char c = chunk[static_cast<size_t>(i)];
-            if (c == '"') {
-                quoted = !quoted;
-            } else if (c == '\n' && !quoted) {
-                return at + static_cast<uint64_t>(i) + 1;
-            }
-        }
-        at += static_cast<uint64_t>(got);
-    }
-    return end;
+    return scan_file(fd, from, end, display, cancel,
+                     [&](const char* bytes, size_t n, uint64_t at) -> std::optional<uint64_t> {
+                         for (size_t i = 0; i < n; ++i) {
+                             if (bytes[i] == '"') {
+                                 quoted = !quoted;
+                             } else if (bytes[i] == '\n' && !quoted) {
+                                 return at + i + 1;
+                             }
+                         }
+                         return std::nullopt;
+                     });
 }
 
 }  // namespace mloop::data

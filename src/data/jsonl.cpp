@@ -483,31 +483,14 @@ void JsonlReader::read_rows(JsonRowHandler& handler) {
 
 uint64_t jsonl_next_record(int fd, uint64_t from, uint64_t end, const std::string& display,
                            const std::atomic<bool>* cancel) {
-    constexpr size_t k_chunk = size_t{1} << 16;
-    std::vector<char> chunk(k_chunk);
-    uint64_t at = from;
-    while (at < end) {
-        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-            throw ReadCancelled();
-        }
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(k_chunk, end - at));
-        const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw error::UsageError(
-                fmt::format("cannot read '{}': {}", display, util::errno_message(errno)));
-        }
-        if (got == 0) {
-            break;
-        }
-        if (const void* nl = std::memchr(chunk.data(), '\n', static_cast<size_t>(got))) {
-            return at + static_cast<uint64_t>(static_cast<const char*>(nl) - chunk.data()) + 1;
-        }
-        at += static_cast<uint64_t>(got);
-    }
-    return end;
+    return scan_file(fd, from, end, display, cancel,
+                     [](const char* bytes, size_t n, uint64_t at) -> std::optional<uint64_t> {
+                         if (const void* nl = std::memchr(bytes, '\n', n)) {
+                             return at +
+                                    static_cast<uint64_t>(static_cast<const char*>(nl) - bytes) + 1;
+                         }
+                         return std::nullopt;
+                     });
 }
 
 }  // namespace mloop::data

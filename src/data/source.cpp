@@ -224,4 +224,35 @@ uint64_t count_quotes(int fd, uint64_t begin, uint64_t end, const std::string& d
     return count;
 }
 
+uint64_t scan_file(
+    int fd, uint64_t from, uint64_t end, const std::string& display,
+    const std::atomic<bool>* cancel,
+    const std::function<std::optional<uint64_t>(const char*, size_t, uint64_t)>& find) {
+    constexpr size_t k_piece = size_t{1} << 16;
+    std::vector<char> piece(k_piece);
+    uint64_t at = from;
+    while (at < end) {
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+            throw ReadCancelled();
+        }
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(k_piece, end - at));
+        const ssize_t got = ::pread(fd, piece.data(), want, static_cast<off_t>(at));
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw error::UsageError(
+                fmt::format("cannot read '{}': {}", display, util::errno_message(errno)));
+        }
+        if (got == 0) {
+            break;
+        }
+        if (auto found = find(piece.data(), static_cast<size_t>(got), at)) {
+            return *found;
+        }
+        at += static_cast<uint64_t>(got);
+    }
+    return end;
+}
+
 }  // namespace mloop::data

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -88,5 +89,14 @@ std::unique_ptr<Source> open_source(const std::filesystem::path& path, const std
 // when `cancel` is set.
 uint64_t count_quotes(int fd, uint64_t begin, uint64_t end, const std::string& display,
                       const std::atomic<bool>* cancel = nullptr);
+
+// Reads [from, end) of a regular file 64 KiB at a time, calling `find(bytes, n, offset)` on each
+// piece until it returns the offset of what it looked for; `end` when no piece has it. The
+// record finders of the parallel readers (csv_next_record, jsonl_next_record) share it. Throws
+// ReadCancelled when `cancel` is set, UsageError naming `display` when a read fails.
+uint64_t scan_file(
+    int fd, uint64_t from, uint64_t end, const std::string& display,
+    const std::atomic<bool>* cancel,
+    const std::function<std::optional<uint64_t>(const char*, size_t, uint64_t)>& find);
 
 }  // namespace mloop::data
