@@ -134,13 +134,7 @@ std::unique_ptr<Registry> Registry::open(const fs::path& path, const OpenOptions
         }
     }
     auto db = Db::open(path, Db::Mode::read_write, timeout);
-    {
-        Stmt mode = db->prepare("PRAGMA journal_mode");
-        if (!mode.step() || mode.text(0) != "wal") {
-            mode = Stmt();
-            db->exec("PRAGMA journal_mode = WAL");
-        }
-    }
+    db->use_wal();
     // NORMAL in WAL mode: a commit survives any crash of mloop; only a power cut can lose the
     // last transactions, and never the database's consistency.
     db->exec("PRAGMA synchronous = NORMAL");

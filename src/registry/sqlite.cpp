@@ -2,7 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -113,7 +119,7 @@ std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Mode mode,
                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    std::unique_ptr<Db> db(new Db(path, raw));
+    std::unique_ptr<Db> db(new Db(path, raw, busy_timeout));
     if (rc != SQLITE_OK) {
         db->fail(rc, "open");
     }
@@ -160,6 +166,42 @@ int Db::changes() const {
 int64_t Db::pragma_int(std::string_view name) {
     Stmt s = prepare(fmt::format("PRAGMA {}", name));
     return s.step() ? s.int64(0) : 0;
+}
+
+void Db::use_wal() {
+    const auto deadline = std::chrono::steady_clock::now() + m_busy_timeout;
+    auto pause = std::chrono::milliseconds(1);
+    // Each statement answers the journal mode it leaves: "wal", or the old mode on a file
+    // system that cannot share memory, which is kept rather than retried for ever.
+    const auto step = [&](const char* sql) {
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(m_db, sql, -1, &raw, nullptr);
+        if (rc != SQLITE_OK) {
+            return std::pair{rc, std::string()};
+        }
+        Stmt s(*this, raw);
+        rc = sqlite3_step(raw);
+        return std::pair{rc, rc == SQLITE_ROW ? s.text(0) : std::string()};
+    };
+    for (;;) {
+        auto [rc, mode] = step("PRAGMA journal_mode");
+        if (rc == SQLITE_ROW && mode == "wal") {
+            return;
+        }
+        if (rc == SQLITE_ROW) {
+            std::tie(rc, mode) = step("PRAGMA journal_mode = WAL");
+            if (rc == SQLITE_ROW) {
+                return;
+            }
+        }
+        const int primary = rc & 0xff;
+        if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) ||
+            std::chrono::steady_clock::now() >= deadline) {
+            fail(rc, "PRAGMA journal_mode = WAL");
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(20));
+    }
 }
 
 bool Db::in_transaction() const {

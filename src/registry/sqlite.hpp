@@ -92,6 +92,10 @@ class Db {
     void require_transaction(std::string_view what) const;
     int changes() const;
     int64_t pragma_int(std::string_view name);
+    // Puts the database in WAL mode unless it already is. Switching needs the database to
+    // itself, and SQLite answers SQLITE_BUSY at once, without its busy handler, when another
+    // connection is opening it at the same moment; this retries until the busy timeout.
+    void use_wal();
 
     // Runs `f` in one BEGIN IMMEDIATE transaction (rolled back if `f` throws). Writers queue on
     // the busy timeout instead of failing with "database is locked".
@@ -114,7 +118,8 @@ class Db {
     void check(int rc, std::string_view what) const;
 
   private:
-    Db(std::filesystem::path path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
+    Db(std::filesystem::path path, sqlite3* db, std::chrono::milliseconds busy_timeout)
+        : m_path(std::move(path)), m_db(db), m_busy_timeout(busy_timeout) {}
 
     template <class F>
     auto transaction(const char* begin, F&& f) -> decltype(f()) {
@@ -137,6 +142,7 @@ class Db {
 
     std::filesystem::path m_path;
     sqlite3* m_db = nullptr;
+    std::chrono::milliseconds m_busy_timeout{0};
 };
 
 }  // namespace mloop::registry

@@ -137,7 +137,7 @@ HashCache::HashCache(const fs::path& db_path, Options options)
     // WAL: readers never block the writer and a crash mid-write leaves the old state. NORMAL
     // sync may lose the last commits on power loss but never corrupts; for a cache that is
     // only a few files to hash again.
-    m_db->exec("PRAGMA journal_mode = WAL");
+    m_db->use_wal();
     m_db->exec("PRAGMA synchronous = NORMAL");
     int64_t version = m_db->pragma_int("user_version");
     if (version == 0) {
