@@ -129,6 +129,10 @@ std::unique_ptr<Command> make_models();
 std::unique_ptr<Command> make_gc();
 std::unique_ptr<Command> make_train();
 std::unique_ptr<Command> make_promote();
+std::unique_ptr<Command> make_package();
+std::unique_ptr<Command> make_deploy();
+std::unique_ptr<Command> make_rollback();
+std::unique_ptr<Command> make_status();
 
 // Builds the whole CLI11 tree: global options and every command. Used by run_cli and by the
 // tests that check man pages and completions against it.

@@ -429,7 +429,7 @@ class Checker {
             must_be_inside(f, "package file");
             must_exist(f, "package file");
         }
-        check_program(p.serve, "package.serve");
+        // package.serve runs inside the image, not here: its program is not looked for.
         std::error_code ec;
         const auto builtin = builtin_templates();
         if (!fs::exists(m_p.root / "templates" / p.template_name.value, ec) &&
@@ -710,7 +710,7 @@ class Checker {
 }  // namespace
 
 std::vector<std::string> builtin_templates() {
-    return {"Dockerfile"};
+    return {"Dockerfile", "Dockerfile.scratch"};
 }
 
 void check_project(ParseResult& parsed) {

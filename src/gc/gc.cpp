@@ -428,8 +428,18 @@ void plan_run_dirs(registry::Db& db, const workspace::Paths& paths, const Plan& 
 
 }  // namespace
 
-std::vector<int64_t> deployed_runs(registry::Db&) {
-    return {};
+std::vector<int64_t> deployed_runs(registry::Db& db) {
+    // Every version that has been live somewhere keeps its training run: a rollback may need
+    // it again, and lineage from a deployment must reach its data.
+    registry::Stmt s = db.prepare(
+        "SELECT DISTINCT v.run_id FROM deployments d "
+        "JOIN model_versions v ON v.model_id = d.model_id AND v.version = d.version "
+        "WHERE d.state = 'succeeded' ORDER BY v.run_id");
+    std::vector<int64_t> out;
+    while (s.step()) {
+        out.push_back(s.int64(0));
+    }
+    return out;
 }
 
 Result collect(const workspace::Paths& paths, const Options& options) {

@@ -3,7 +3,7 @@
 // Kept are the objects and run directories of
 //   - every model version an alias points at now (its run's artifacts, the snapshots of the
 //     datasets the run read, its stage outputs, its run directory),
-//   - every deployed version (deployed_runs(), a seam the CD issue fills),
+//   - every version that has been deployed successfully (deployed_runs()),
 //   - the last `keep_runs` runs of every kind, newest by id,
 //   - every run still running (its process alive, or on another host),
 // and, whatever the rows say, every object written or re-used (ObjectStore::freshen) within
@@ -99,9 +99,9 @@ struct Result {
 
 Result collect(const workspace::Paths& paths, const Options& options);
 
-// Seam for the CD issue: the runs whose model versions are deployed (the current deployment of
-// every environment and those a rollback may return to). gc keeps their objects and run
-// directories like an aliased version's. There is no deployments table yet, so none.
+// The training runs of every model version that has succeeded in a deployment (the current one
+// of each environment and those a rollback may return to). gc keeps their objects and run
+// directories like an aliased version's.
 std::vector<int64_t> deployed_runs(registry::Db& db);
 
 }  // namespace mloop::gc

@@ -179,6 +179,67 @@ CREATE TABLE evaluations (
 );
 CREATE INDEX evaluations_by_version ON evaluations(model_id, version);
 )sql"},
+    {5,
+     "images built by 'mloop package', deployments with the journal of their steps, runs by "
+     "state",
+     R"sql(
+CREATE INDEX runs_by_state ON runs(state, id);
+CREATE TABLE images (
+    id          INTEGER PRIMARY KEY,
+    model_id    INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    repository  TEXT NOT NULL,
+    tag         TEXT NOT NULL,
+    image_id    TEXT NOT NULL,
+    repo_digest TEXT,
+    size        INTEGER,
+    context     TEXT NOT NULL,
+    provenance  TEXT REFERENCES objects(digest),
+    template    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    pushed_at   INTEGER,
+    FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version)
+);
+CREATE INDEX images_by_version ON images(model_id, version, id);
+CREATE INDEX images_by_image_id ON images(image_id);
+CREATE TABLE deployments (
+    id           INTEGER PRIMARY KEY,
+    env          TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+    target       TEXT NOT NULL CHECK (target IN ('docker', 'kubernetes')),
+    strategy     TEXT NOT NULL,
+    model_id     INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    image        INTEGER NOT NULL REFERENCES images(id),
+    state        TEXT NOT NULL CHECK (state IN ('pending', 'progressing', 'succeeded', 'failed',
+                                                'rolled-back')),
+    previous     INTEGER REFERENCES deployments(id),
+    rollback_to  INTEGER REFERENCES deployments(id),
+    spec         TEXT NOT NULL,
+    manifests    TEXT NOT NULL,
+    forced       INTEGER NOT NULL DEFAULT 0,
+    started_at   INTEGER NOT NULL,
+    ended_at     INTEGER,
+    host         TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    process      TEXT,
+    user         TEXT,
+    reason       TEXT,
+    FOREIGN KEY (model_id, version) REFERENCES model_versions(model_id, version)
+);
+CREATE INDEX deployments_by_env ON deployments(env, id);
+CREATE INDEX deployments_by_version ON deployments(model_id, version);
+CREATE INDEX deployments_by_image ON deployments(image);
+CREATE TABLE deploy_steps (
+    deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+    seq           INTEGER NOT NULL,
+    step          TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('begun', 'done', 'failed')),
+    detail        TEXT,
+    at            INTEGER NOT NULL,
+    PRIMARY KEY (deployment_id, seq)
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

@@ -103,6 +103,35 @@ bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+std::string_view trim(std::string_view s) {
+    const auto space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    };
+    while (!s.empty() && space(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && space(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::vector<std::string> nonempty_lines(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const size_t nl = s.find('\n');
+        const std::string_view line = trim(s.substr(0, nl));
+        if (!line.empty()) {
+            out.emplace_back(line);
+        }
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
 std::string quote(std::string_view value, size_t max) {
     std::string out = "'";
     size_t shown = 0;

@@ -26,6 +26,11 @@ std::string join(std::span<const std::string> items, std::string_view sep,
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 
+// Without leading and trailing spaces, tabs, CR and LF.
+std::string_view trim(std::string_view s);
+// The non-empty lines of `s`, trimmed.
+std::vector<std::string> nonempty_lines(std::string_view s);
+
 // Quotes a value for a message: 'value', shortened to `max` bytes with "…" and with control
 // characters escaped, so hostile input never reaches the terminal raw.
 std::string quote(std::string_view value, size_t max = 80);

@@ -1,0 +1,457 @@
+#include "deploy/deploy.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "deploy/target.hpp"
+#include "error/error.hpp"
+#include "package/package.hpp"
+#include "registry/registry.hpp"
+#include "registry/validations.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+#include "workspace/workspace.hpp"
+
+namespace mloop::deploy {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int64_t ms_since(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+const config::Environment& environment(const train::Session& s, const std::string& name) {
+    const config::Environment* env = s.project.environment(name);
+    if (env == nullptr) {
+        std::vector<std::string> names;
+        if (s.project.deploy) {
+            for (const auto& e : s.project.deploy->environments) {
+                names.push_back(e.name);
+            }
+        }
+        throw error::UsageError(
+            fmt::format("no environment '{}' in {}{}", name, s.project.display_file,
+                        util::did_you_mean(name, names)),
+            names.empty() ? "add it under deploy.environments"
+                          : "environments: " + util::join(names, ", "));
+    }
+    return *env;
+}
+
+void require_docker_target(const config::Environment& env) {
+    if (env.target != config::Target::docker) {
+        throw error::UsageError(
+            fmt::format("environment '{}' has target kubernetes, which this mloop cannot deploy "
+                        "to yet",
+                        env.name),
+            "deploy to a docker environment; the kubernetes target is being built");
+    }
+}
+
+// Records the outcome and, on success, moves the alias ENV, in one transaction.
+void conclude(train::Session& s, int64_t id, const std::string& env, const std::string& model,
+              int64_t version, bool forced, const std::string& state, const std::string& reason) {
+    registry::Db& db = s.db();
+    db.write([&] {
+        registry::Deployments(db).set_state(
+            id, state, reason.empty() ? std::nullopt : std::optional<std::string>(reason));
+        if (state == "succeeded") {
+            registry::Models(db).move_alias(model, env, version, forced,
+                                            fmt::format("deploy/{}", id));
+        }
+        registry::Events(db).append(
+            "deployment-" + state, fmt::format("deploy/{}", id),
+            nlohmann::json({{"env", env}, {"version", version}, {"reason", reason}}).dump());
+    });
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.close();
+    if (!f) {
+        throw error::RegistryError(fmt::format("cannot write '{}'", util::display_path(path)));
+    }
+}
+
+// The recorded spec and its directory under .mloop/manifests/<env>/<id>/.
+fs::path write_manifests(train::Session& s, const std::string& env, int64_t id,
+                         const nlohmann::json& spec) {
+    const fs::path dir = fs::absolute(s.paths.state / "manifests" / env / std::to_string(id));
+    workspace::make_private_dir(dir);
+    write_file(dir / "docker-run.json", spec.dump(2) + "\n");
+    return dir;
+}
+
+Result run_deployment(train::Session& s, const config::Environment& env, Result r,
+                      const registry::Image& image, bool wait, bool quiet, bool forced,
+                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+    registry::Db& db = s.db();
+    DockerTarget target(s, env, quiet);
+    registry::Deployments deps(db);
+    const auto current = deps.current(env.name);
+    registry::Deployment d;
+    d.env = env.name;
+    d.kind = r.kind;
+    d.target = "docker";
+    d.strategy = "recreate";
+    d.model = image.model;
+    d.version = image.version;
+    d.image = image.id;
+    d.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
+    d.rollback_to = rollback_to;
+    d.forced = forced;
+    d.spec = "{}";
+    d.manifests = "";
+    r.deployment = db.write([&] { return deps.begin(d); });
+    const auto spec = target.spec_for(r.deployment, image);
+    const auto spec_json = DockerTarget::spec_json(spec);
+    r.manifests = write_manifests(s, env.name, r.deployment, spec_json);
+    db.write([&] { deps.set_spec(r.deployment, spec_json.dump(), r.manifests.string()); });
+    r.argv = docker::run_args(spec);
+    r.argv.insert(r.argv.begin(), "docker");
+    r.previous = d.previous;
+    r.url = target.url();
+    r.image = image;
+    const Outcome out = target.apply(r.deployment, spec, wait, r.external_ms);
+    r.state = out.state;
+    r.reason = out.reason;
+    if (out.state != "progressing") {
+        conclude(s, r.deployment, env.name, image.model, image.version, forced, out.state,
+                 out.reason);
+    }
+    r.total_ms = ms_since(started);
+    return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The environment lock
+
+EnvLock::EnvLock(const fs::path& state_dir, const std::string& env, bool wait) {
+    const fs::path dir = state_dir / "locks";
+    workspace::make_private_dir(dir);
+    const fs::path path = dir / ("deploy-" + env + ".lock");
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_fd < 0) {
+        throw error::RegistryError(fmt::format("cannot open '{}': {}", util::display_path(path),
+                                               util::errno_message(errno)));
+    }
+    while (::flock(m_fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        ::close(m_fd);
+        m_fd = -1;
+        return;
+    }
+}
+
+EnvLock::~EnvLock() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+
+std::vector<Recovery> recover(train::Session& s, const std::string& env_name) {
+    std::vector<Recovery> out;
+    registry::Deployments deps(s.db());
+    auto unfinished = deps.unfinished(env_name);
+    if (unfinished.empty()) {
+        return out;
+    }
+    EnvLock lock(s.paths.state, env_name, false);
+    if (!lock.held()) {
+        return out;  // a live mloop is deploying there
+    }
+    const config::Environment* env = s.project.environment(env_name);
+    for (const auto& d : deps.unfinished(env_name)) {
+        if (registry::Deployments::owner_alive(d) || env == nullptr || d.target != "docker") {
+            continue;
+        }
+        DockerTarget target(s, *env, true);
+        Recovery rec = target.recover(d);
+        conclude(s, d.id, env_name, d.model, d.version, d.forced, rec.state, rec.reason);
+        out.push_back(rec);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// deploy
+
+Result deploy(train::Session& s, const Options& o) {
+    const auto started = Clock::now();
+    Result r;
+    r.env = o.env;
+    const config::Environment& env = environment(s, o.env);
+    registry::Db& db = s.db();
+    const std::string model = s.project.model.name;
+    // Default version: the one aliased ENV, else the newest.
+    std::string ref = o.version;
+    if (ref.empty()) {
+        ref = registry::Models(db).resolve_alias(model, o.env) ? model + "@" + o.env
+                                                               : model + "@latest";
+    }
+    r.version = registry::resolve_version(db, ref, model);
+    const registry::VersionRef& v = r.version;
+    if (o.strategy && *o.strategy != config::Strategy::rolling) {
+        throw error::UsageError(
+            fmt::format("--strategy {} needs a kubernetes environment; '{}' "
+                        "is a docker one",
+                        config::strategy_name(*o.strategy), o.env));
+    }
+    require_docker_target(env);
+
+    // Checks: gates, `requires`, the training data's validation (through packaging).
+    r.gates = train::check_gates(s, v, o.echo);
+    if (!r.gates->passed()) {
+        std::vector<std::string> failed;
+        for (const auto& g : r.gates->gates) {
+            if (g.verdict == "fail") {
+                failed.push_back(g.metric);
+            }
+        }
+        r.refusals.push_back(
+            fmt::format("{} fails its gates ({})", v.text(), util::join(failed, ", ")));
+    }
+    if (env.requires_env) {
+        bool ok = false;
+        for (const auto& d : registry::Deployments(db).of_version(v.model, v.version)) {
+            ok = ok || (d.env == env.requires_env->value && d.state == "succeeded");
+        }
+        if (!ok) {
+            r.refusals.push_back(
+                fmt::format("{} has no successful deployment to '{}', which "
+                            "'{}' requires",
+                            v.text(), env.requires_env->value, o.env));
+        }
+    }
+    if (!r.refusals.empty()) {
+        if (!o.force) {
+            r.refused = true;
+            r.total_ms = ms_since(started);
+            return r;
+        }
+        r.forced = true;
+    }
+
+    if (o.dry_run || !o.render_dir.empty()) {
+        // What would run: the image that exists or would be built, and the docker argv.
+        auto image = registry::Images(db).latest_for(v.model, v.version);
+        registry::Image shown = image ? *image : registry::Image{};
+        if (!image) {
+            shown.model = v.model;
+            shown.version = v.version;
+            shown.image_id = package::repository(s.project) + ":v" + std::to_string(v.version);
+        }
+        DockerTarget target(s, env, true);
+        const auto spec = target.spec_for(0, shown);
+        r.argv = docker::run_args(spec);
+        r.argv.insert(r.argv.begin(), "docker");
+        r.url = target.url();
+        r.image = image;
+        if (!o.render_dir.empty()) {
+            std::error_code ec;
+            fs::create_directories(o.render_dir, ec);
+            if (ec) {
+                throw error::UsageError(fmt::format(
+                    "cannot create '{}': {}", util::display_path(o.render_dir), ec.message()));
+            }
+            write_file(o.render_dir / "docker-run.json",
+                       DockerTarget::spec_json(spec).dump(2) + "\n");
+            r.manifests = o.render_dir;
+            r.state = "rendered";
+        } else {
+            r.state = "dry-run";
+        }
+        r.total_ms = ms_since(started);
+        return r;
+    }
+
+    EnvLock lock(s.paths.state, o.env, true);
+    r.recovered = recover(s, o.env);
+    const registry::Image image = package::ensure_packaged(s, v, o.quiet, o.force);
+    const bool forced = r.forced;
+    return run_deployment(s, env, std::move(r), image, !o.no_wait, o.quiet, forced, std::nullopt,
+                          started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rollback
+
+Result rollback(train::Session& s, const RollbackOptions& o) {
+    const auto started = Clock::now();
+    Result r;
+    r.env = o.env;
+    r.kind = "rollback";
+    const config::Environment& env = environment(s, o.env);
+    require_docker_target(env);
+    registry::Db& db = s.db();
+    registry::Deployments deps(db);
+
+    std::optional<EnvLock> lock;
+    if (!o.dry_run) {
+        lock.emplace(s.paths.state, o.env, true);
+        r.recovered = recover(s, o.env);
+    }
+    const auto current = deps.current(o.env);
+    std::optional<registry::Deployment> target;
+    std::optional<registry::Image> image;
+    if (o.to.empty()) {
+        if (!current) {
+            throw error::UsageError(
+                fmt::format("nothing to roll back: '{}' has no successful "
+                            "deployment",
+                            o.env));
+        }
+        // The newest good deployment before the current one that the environment has not
+        // already been rolled back away from, running another image.
+        std::set<int64_t> left;
+        for (const auto& d : deps.list(o.env, 1000)) {
+            if (d.kind == "rollback" && d.previous && d.state == "succeeded") {
+                left.insert(*d.previous);
+            }
+        }
+        for (int64_t before = current->id;;) {
+            auto c = deps.succeeded_before(o.env, before);
+            if (!c) {
+                break;
+            }
+            if (!left.count(c->id) && c->image != current->image) {
+                target = c;
+                break;
+            }
+            before = c->id;
+        }
+        if (!target) {
+            throw error::UsageError(
+                fmt::format("nothing to roll back to: '{}' has no earlier successful deployment "
+                            "of another image",
+                            o.env),
+                "name one with --to deploy/N or --to MODEL@VER");
+        }
+    } else if (util::starts_with(o.to, "deploy/")) {
+        const std::string num = o.to.substr(7);
+        int64_t id = 0;
+        if (num.empty() || num.size() > 18 ||
+            num.find_first_not_of("0123456789") != std::string::npos) {
+            throw error::UsageError(fmt::format("'{}' is not a deployment reference", o.to));
+        }
+        id = std::stoll(num);
+        target = deps.get(id);
+        if (!target || target->env != o.env) {
+            throw error::UsageError(fmt::format("no deployment {} in '{}'", o.to, o.env));
+        }
+        if (target->state != "succeeded") {
+            throw error::UsageError(
+                fmt::format("{} did not succeed ({}); roll back to one that "
+                            "did",
+                            o.to, target->state));
+        }
+    } else {
+        const auto v = registry::resolve_version(db, o.to, s.project.model.name);
+        image = registry::Images(db).latest_for(v.model, v.version);
+        if (!image) {
+            throw error::UsageError(fmt::format("{} has never been packaged", v.text()),
+                                    "deploy it with 'mloop deploy'");
+        }
+    }
+    if (target) {
+        image = registry::Images(db).get(target->image);
+        r.rollback_to = target->id;
+    }
+    r.version = {image->model, image->version, std::nullopt};
+    if (o.dry_run) {
+        DockerTarget t(s, env, true);
+        r.argv = docker::run_args(t.spec_for(0, *image));
+        r.argv.insert(r.argv.begin(), "docker");
+        r.image = image;
+        r.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
+        r.state = "dry-run";
+        r.total_ms = ms_since(started);
+        return r;
+    }
+    docker::Client docker(*s.runner, s.secrets);
+    if (!docker::inspect_image(docker, image->image_id)) {
+        throw error::ExternalError(fmt::format("docker no longer has image {} ({})",
+                                               image->reference(), image->image_id.substr(0, 19)),
+                                   "package the version again with 'mloop package'");
+    }
+    const auto to = r.rollback_to;
+    return run_deployment(s, env, std::move(r), *image, true, o.quiet, false, to, started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+std::vector<EnvStatus> status(train::Session& s, const std::string& env_name, bool probe_live) {
+    std::vector<std::string> names;
+    registry::Deployments deps(s.db());
+    if (!env_name.empty()) {
+        if (s.project.environment(env_name) == nullptr && deps.list(env_name, 1).empty()) {
+            environment(s, env_name);  // throws, naming the environments
+        }
+        names.push_back(env_name);
+    } else {
+        if (s.project.deploy) {
+            for (const auto& e : s.project.deploy->environments) {
+                names.push_back(e.name);
+            }
+        }
+        for (const auto& e : deps.environments()) {
+            if (std::find(names.begin(), names.end(), e) == names.end()) {
+                names.push_back(e);
+            }
+        }
+    }
+    std::vector<EnvStatus> out;
+    for (const auto& name : names) {
+        EnvStatus st;
+        st.env = name;
+        const config::Environment* env = s.project.environment(name);
+        st.target =
+            env ? (env->target == config::Target::docker ? "docker" : "kubernetes") : "unknown";
+        st.strategy =
+            env ? (env->target == config::Target::docker ? "recreate"
+                                                         : config::strategy_name(env->strategy))
+                : "—";
+        if (probe_live && env && env->target == config::Target::docker) {
+            st.recovered = recover(s, name);
+        }
+        st.current = deps.current(name);
+        if (st.current) {
+            st.image = registry::Images(s.db()).get(st.current->image);
+        }
+        for (const auto& d : deps.unfinished(name)) {
+            st.in_flight = d;
+        }
+        if (!probe_live || env == nullptr) {
+            st.live = "—";
+            st.health = "—";
+        } else if (env->target == config::Target::docker) {
+            DockerTarget(s, *env, true).describe_live(st);
+        } else {
+            st.live = "—";
+            st.health = "—";
+        }
+        out.push_back(std::move(st));
+    }
+    return out;
+}
+
+}  // namespace mloop::deploy
