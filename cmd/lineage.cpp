@@ -18,12 +18,13 @@ class LineageCommand : public Command {
   public:
     void setup(CLI::App& app) override {
         app.add_option("ref", m_ref,
-                       "a model version, run, dataset (digest or path), artifact or commit")
+                       "a deployment (deploy/7), model version, run, dataset (digest or path), "
+                       "artifact or commit")
             ->type_name("REF")
             ->required();
         app.add_flag("--downstream", m_downstream,
-                     "what used it, transitively (runs, trials, evaluations, model versions), "
-                     "instead of what it came from");
+                     "what used it, transitively (runs, trials, evaluations, model versions, "
+                     "images, deployments), instead of what it came from");
         app.add_option("--format", m_format,
                        "tree (the default), json (as --json) or dot (Graphviz)")
             ->type_name("FORMAT");

@@ -19,7 +19,7 @@ class ShowCommand : public Command {
     void setup(CLI::App& app) override {
         app.add_option("ref", m_ref,
                        "a run (42, run/42), a model version (churn@3, churn@production), a "
-                       "digest (sha256:…), a commit or a path")
+                       "deployment (deploy/7), a digest (sha256:…), a commit or a path")
             ->type_name("REF")
             ->required();
     }
@@ -42,6 +42,7 @@ class ShowCommand : public Command {
         style.now_ms = registry::now_ms();
         style.color = !ctx.out.style("\033[0m").empty();
         style.runs_dir = runs_dir;
+        style.show_path = util::display_path;
         ctx.out.raw(lineage::show_text(detail, style));
         return 0;
     }

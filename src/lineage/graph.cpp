@@ -61,6 +61,15 @@ std::string version_id(const std::string& model, int64_t version) {
     return fmt::format("{}@{}", model, version);
 }
 
+std::string deployment_id(int64_t id) {
+    return fmt::format("deploy/{}", id);
+}
+
+// Images have no reference of their own: the registry's row id names the node.
+std::string image_id(int64_t id) {
+    return fmt::format("image/{}", id);
+}
+
 // Datasets before code and other files, each kind by name, as people read a run's inputs.
 std::vector<registry::Input> datasets_first(std::vector<registry::Input> inputs) {
     std::stable_sort(inputs.begin(), inputs.end(), [](const auto& a, const auto& b) {
@@ -71,7 +80,8 @@ std::vector<registry::Input> datasets_first(std::vector<registry::Input> inputs)
 
 class Builder {
   public:
-    Builder(Db& db, bool downstream) : m_db(db), m_runs(db), m_models(db) {
+    Builder(Db& db, bool downstream)
+        : m_db(db), m_runs(db), m_models(db), m_images(db), m_deployments(db), m_live(db) {
         m_graph.downstream = downstream;
     }
 
@@ -135,8 +145,61 @@ class Builder {
                    {"run", v.run_id},
                    {"created_at", render::iso8601(v.created_at)},
                    {"aliases", aliases}};
-        // Seam for the CD issue: the deployments of this version (and their images) become
-        // nodes here, edges version → image → deployment.
+        return add(std::move(n)).id;
+    }
+
+    std::string image_node(const registry::Image& i) {
+        Node n;
+        n.id = image_id(i.id);
+        n.kind = NodeKind::image;
+        n.label = fmt::format("image {}  {}", i.reference(), render::short_digest(i.image_id));
+        if (i.repo_digest) {
+            n.lines.push_back("pushed " + *i.repo_digest);
+        }
+        if (i.provenance) {
+            n.lines.push_back("provenance " + render::short_digest(*i.provenance));
+        }
+        n.attrs = {{"image", i.id},
+                   {"model", i.model},
+                   {"version", i.version},
+                   {"reference", i.reference()},
+                   {"image_id", i.image_id},
+                   {"repo_digest", i.repo_digest ? nlohmann::ordered_json(*i.repo_digest)
+                                                 : nlohmann::ordered_json()},
+                   {"provenance", i.provenance ? nlohmann::ordered_json(*i.provenance)
+                                               : nlohmann::ordered_json()},
+                   {"created_at", render::iso8601(i.created_at)}};
+        return add(std::move(n)).id;
+    }
+
+    std::string deployment_node(const registry::Deployment& d) {
+        Node n;
+        n.id = deployment_id(d.id);
+        n.kind = NodeKind::deployment;
+        const bool live = m_live.is_live(d);
+        n.label = fmt::format("{}  {}  {}  {}  {}", n.id, d.env, d.kind, d.state,
+                              render::local_minute(d.started_at));
+        if (live) {
+            n.label += fmt::format("  (live in {})", d.env);
+        }
+        const auto opt_id = [](const std::optional<int64_t>& v) {
+            return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
+        };
+        n.attrs = {{"deployment", d.id},
+                   {"env", d.env},
+                   {"deployment_kind", d.kind},
+                   {"state", d.state},
+                   {"live", live},
+                   {"target", d.target},
+                   {"strategy", d.strategy},
+                   {"model", d.model},
+                   {"version", d.version},
+                   {"image", d.image},
+                   {"previous", opt_id(d.previous)},
+                   {"rollback_to", opt_id(d.rollback_to)},
+                   {"started_at", render::iso8601(d.started_at)},
+                   {"ended_at", d.ended_at ? nlohmann::ordered_json(render::iso8601(*d.ended_at))
+                                           : nlohmann::ordered_json()}};
         return add(std::move(n)).id;
     }
 
@@ -283,6 +346,47 @@ class Builder {
         }
     }
 
+    // A model version and everything it was made from.
+    std::string version_upstream(const std::string& model, int64_t version) {
+        registry::Stmt s = m_db.prepare(
+            "SELECT v.run_id, v.created_at FROM model_versions v JOIN models m "
+            "ON m.id = v.model_id WHERE m.name = ? AND v.version = ?");
+        s.bind_all(model, version);
+        if (!s.step()) {
+            throw error::UsageError(fmt::format("{} has no version {}", model, version));
+        }
+        const registry::ModelVersion mv{model, version, s.int64(0), s.int64(1)};
+        const std::string vid = version_node(mv);
+        run_upstream(mv.run_id);
+        edge(run_id(mv.run_id), vid, "produced");
+        return vid;
+    }
+
+    // A deployment: the image it ran, the version packaged in it, and upstream from there; a
+    // rollback also names the deployment whose recorded spec it applied again.
+    std::string deployment_upstream(int64_t id) {
+        const auto d = m_deployments.get(id);
+        if (!d) {
+            throw error::UsageError(fmt::format("no deployment {}", id));
+        }
+        const std::string did = deployment_node(*d);
+        const auto image = m_images.get(d->image);  // always there: a foreign key
+        const std::string iid = image ? image_node(*image) : std::string();
+        const std::string vid = version_upstream(d->model, d->version);
+        if (image) {
+            edge(iid, did, "deployed");
+            edge(vid, iid, "packaged");
+        } else {
+            edge(vid, did, "deployed");
+        }
+        if (d->rollback_to) {
+            if (auto to = m_deployments.get(*d->rollback_to)) {
+                edge(deployment_node(*to), did, "rollback to");
+            }
+        }
+        return did;
+    }
+
     // --- downstream ----------------------------------------------------------------------
 
     void downstream_from(const std::string& start) {
@@ -311,6 +415,19 @@ class Builder {
                             edge(id, run_id(r), "commit");
                             queue.push_back(run_id(r));
                         }
+                    }
+                    break;
+                case NodeKind::image:
+                    for (const auto& d : m_deployments.of_image(attrs.at("image").get<int64_t>())) {
+                        edge(id, deployment_node(d), "deployed");
+                    }
+                    break;
+                case NodeKind::deployment:
+                    // Only from the root: a rollback runs the same image, so from anywhere else
+                    // it is already drawn beside the deployment it returned to.
+                    if (id == m_graph.root) {
+                        rollbacks_to(attrs.at("deployment").get<int64_t>(),
+                                     attrs.at("env").get<std::string>());
                     }
                     break;
                 case NodeKind::dataset:
@@ -379,7 +496,29 @@ class Builder {
                 queue.push_back(run_id(e));
             }
         }
-        // Seam for the CD issue: images and deployments of the version join here.
+        // Oldest image first, as its deployments are listed under it.
+        const auto images = m_images.for_version(model, version);
+        for (auto it = images.rbegin(); it != images.rend(); ++it) {
+            const std::string iid = image_node(*it);
+            edge(vid, iid, "packaged");
+            queue.push_back(iid);
+        }
+    }
+
+    // Later deployments of the same environment that returned to `id` (deployments_by_env).
+    void rollbacks_to(int64_t id, const std::string& env) {
+        std::vector<int64_t> ids;
+        registry::Stmt s = m_db.prepare(
+            "SELECT id FROM deployments WHERE env = ? AND id > ? AND rollback_to = ? ORDER BY id");
+        s.bind_all(env, id, id);
+        while (s.step()) {
+            ids.push_back(s.int64(0));
+        }
+        for (int64_t r : ids) {
+            if (auto d = m_deployments.get(r)) {
+                edge(deployment_id(id), deployment_node(*d), "rollback to");
+            }
+        }
     }
 
     bool cached_from(int64_t run, const std::string& stage, int64_t source) {
@@ -393,15 +532,13 @@ class Builder {
     Db& m_db;
     registry::Runs m_runs;
     registry::Models m_models;
+    registry::Images m_images;
+    registry::Deployments m_deployments;
+    LiveDeployments m_live;
     Graph m_graph;
     std::map<std::string, size_t> m_index;
     std::set<std::tuple<std::string, std::string, std::string>> m_edges;
 };
-
-[[noreturn]] void no_deployments(const registry::DeploymentRef& d) {
-    throw error::UsageError(fmt::format("no deployment {}", d.id),
-                            "deployments are recorded by 'mloop deploy', not yet in this version");
-}
 
 }  // namespace
 
@@ -413,17 +550,7 @@ Graph upstream(Db& db, const registry::Ref& ref) {
             b.set_root(run_id(r->id));
             b.run_upstream(r->id);
         } else if (const auto* v = std::get_if<registry::VersionRef>(&ref)) {
-            registry::Stmt s = db.prepare(
-                "SELECT v.run_id, v.created_at FROM model_versions v JOIN models m "
-                "ON m.id = v.model_id WHERE m.name = ? AND v.version = ?");
-            s.bind_all(v->model, v->version);
-            if (!s.step()) {
-                throw error::UsageError(fmt::format("{} has no version {}", v->model, v->version));
-            }
-            const registry::ModelVersion mv{v->model, v->version, s.int64(0), s.int64(1)};
-            b.set_root(b.version_node(mv));
-            b.run_upstream(mv.run_id);
-            b.edge(run_id(mv.run_id), version_id(mv.model, mv.version), "produced");
+            b.set_root(b.version_upstream(v->model, v->version));
         } else if (const auto* d = std::get_if<registry::DatasetRef>(&ref)) {
             registry::Input in{d->dataset ? d->dataset->path : d->path, "dataset",
                                d->dataset ? d->dataset->path : d->path, d->digest, std::nullopt};
@@ -445,7 +572,7 @@ Graph upstream(Db& db, const registry::Ref& ref) {
             git.commit = c->commit;
             b.set_root(b.commit_node(git));
         } else {
-            no_deployments(std::get<registry::DeploymentRef>(ref));
+            b.set_root(b.deployment_upstream(std::get<registry::DeploymentRef>(ref).id));
         }
         return b.take();
     }
@@ -480,7 +607,12 @@ Graph downstream(Db& db, const registry::Ref& ref) {
             git.commit = c->commit;
             b.set_root(b.commit_node(git));
         } else {
-            no_deployments(std::get<registry::DeploymentRef>(ref));
+            const int64_t id = std::get<registry::DeploymentRef>(ref).id;
+            const auto dep = registry::Deployments(db).get(id);
+            if (!dep) {
+                throw error::UsageError(fmt::format("no deployment {}", id));
+            }
+            b.set_root(b.deployment_node(*dep));
         }
         b.downstream_from(b.root());
         Graph g = b.take();
@@ -492,15 +624,15 @@ namespace {
 
 // How a relation reads before the node it leads to, looking up or down the graph.
 std::string prefix(const std::string& relation, bool downstream) {
-    static const std::map<std::string, std::string> up = {{"produced", "produced by "},
-                                                          {"cached from", "cached from "},
-                                                          {"sweep", "trial of "},
-                                                          {"parent", "child of "},
-                                                          {"evaluated by", "evaluates "}};
+    static const std::map<std::string, std::string> up = {
+        {"produced", "produced by "},  {"cached from", "cached from "}, {"sweep", "trial of "},
+        {"parent", "child of "},       {"evaluated by", "evaluates "},  {"packaged", "built from "},
+        {"rollback to", "returns to "}};
     static const std::map<std::string, std::string> down = {{"input", "used by "},
                                                             {"sweep", "trial "},
                                                             {"evaluated by", "evaluated by "},
-                                                            {"commit", "recorded by "}};
+                                                            {"commit", "recorded by "},
+                                                            {"rollback to", "returned to by "}};
     if (!downstream && relation.rfind("cached stage ", 0) == 0) {
         return "";
     }
@@ -557,8 +689,10 @@ const char* shape_of(NodeKind k) {
             return "component";
         case NodeKind::artifact:
             return "folder";
-        case NodeKind::deployment:
         case NodeKind::image:
+            return "tab";
+        case NodeKind::deployment:
+            return "house";
         case NodeKind::run:
             return "box";
     }
@@ -599,6 +733,9 @@ render::DotGraph dot_of(const Graph& g) {
         dn.attrs = {{"shape", shape_of(n.kind)}};
         if (n.kind == NodeKind::run) {
             dn.attrs.emplace_back("style", "rounded");
+        }
+        if (n.kind == NodeKind::deployment && n.attrs.value("live", false)) {
+            dn.attrs.emplace_back("peripheries", "2");  // what is serving now
         }
         if (n.id == g.root) {
             dn.attrs.emplace_back("penwidth", "2");

@@ -1,12 +1,16 @@
-// Lineage as a graph. Upstream of a model version: the run that produced it, its git commit,
-// params, inputs (datasets with their validation verdict, code), stages (and the runs whose
-// cached outputs they restored), the sweep it was a trial of. Downstream of a dataset, a commit,
-// a run or a model version: every run, trial, evaluation and model version that used it,
-// transitively, through artifacts and stage outputs that later runs consumed.
+// Lineage as a graph. Upstream of a deployment: the image it ran (reference, id, provenance),
+// the model version packaged in it, and upstream from there. Upstream of a model version: the
+// run that produced it, its git commit, params, inputs (datasets with their validation verdict,
+// code), stages (and the runs whose cached outputs they restored), the sweep it was a trial of.
+// Downstream of a dataset, a commit, a run or a model version: every run, trial, evaluation and
+// model version that used it, transitively, through artifacts and stage outputs that later runs
+// consumed, and the images built from those versions with every deployment of them, the live
+// one of each environment marked ("what is serving that trained on this data?").
 //
 // Edges point the way data flows, from what was used to what was made of it, in both
-// directions: "dataset → run → model version". Deployments and images join as nodes when the
-// CD issue records them (NodeKind::deployment, NodeKind::image: the seam is in graph.cpp).
+// directions: "dataset → run → model version → image → deployment". Nodes are named by their
+// reference (run/14, churn@3, sha256:…, commit/…, deploy/7); an image, which has none, by its
+// registry row (image/5).
 #pragma once
 
 #include <string>

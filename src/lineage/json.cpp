@@ -93,6 +93,104 @@ json moves_json(const std::vector<registry::AliasMove>& moves) {
     return j;
 }
 
+std::string version_ref(const std::string& model, int64_t version) {
+    return fmt::format("{}@{}", model, version);
+}
+
+json image_json(const registry::Image& i) {
+    return {{"id", i.id},
+            {"version", version_ref(i.model, i.version)},
+            {"reference", i.reference()},
+            {"repository", i.repository},
+            {"tag", i.tag},
+            {"image_id", i.image_id},
+            {"repo_digest", opt(i.repo_digest)},
+            {"size", opt(i.size)},
+            {"context", i.context},
+            {"provenance", opt(i.provenance)},
+            {"template", i.template_name},
+            {"created_at", render::iso8601(i.created_at)},
+            {"pushed_at", opt_time(i.pushed_at)}};
+}
+
+// A deployment named beside another, or in a listing.
+json deployment_brief_json(const registry::Deployment& d) {
+    return {{"id", d.id},
+            {"ref", fmt::format("deploy/{}", d.id)},
+            {"env", d.env},
+            {"kind", d.kind},
+            {"state", d.state},
+            {"version", version_ref(d.model, d.version)},
+            {"image", d.image},
+            {"started_at", render::iso8601(d.started_at)},
+            {"ended_at", opt_time(d.ended_at)}};
+}
+
+json opt_deployment(const std::optional<registry::Deployment>& d) {
+    return d ? deployment_brief_json(*d) : json(nullptr);
+}
+
+void add_serving(json& j, const Serving& sv) {
+    json images = json::array();
+    for (const auto& i : sv.images) {
+        images.push_back(image_json(i));
+    }
+    json deployments = json::array();
+    for (const auto& row : sv.deployments) {
+        json d = deployment_brief_json(row.deployment);
+        d["live"] = row.live;
+        deployments.push_back(std::move(d));
+    }
+    j["images"] = images;
+    j["deployment_count"] = sv.deployment_count;
+    j["deployments"] = deployments;
+    j["live_in"] = sv.live_in;
+}
+
+json deployment_detail_json(const DeploymentDetail& d) {
+    const registry::Deployment& dep = d.deployment;
+    json steps = json::array();
+    for (const auto& st : d.steps) {
+        steps.push_back({{"seq", st.seq},
+                         {"step", st.step},
+                         {"state", st.state},
+                         {"detail", opt(st.detail)},
+                         {"at", render::iso8601(st.at)}});
+    }
+    json spec = json::parse(dep.spec, nullptr, false);
+    if (spec.is_discarded()) {
+        spec = dep.spec;
+    }
+    return {{"id", dep.id},
+            {"ref", fmt::format("deploy/{}", dep.id)},
+            {"env", dep.env},
+            {"kind", dep.kind},
+            {"state", dep.state},
+            {"live", d.live && d.live->id == dep.id},
+            {"live_now", opt_deployment(d.live)},
+            {"target", dep.target},
+            {"strategy", dep.strategy},
+            {"version",
+             {{"model", dep.model},
+              {"version", dep.version},
+              {"ref", version_ref(dep.model, dep.version)},
+              {"run", d.version.run_id == 0 ? json(nullptr) : json(d.version.run_id)},
+              {"aliases", d.aliases}}},
+            {"image", d.image ? image_json(*d.image) : json(nullptr)},
+            {"previous", opt_deployment(d.previous)},
+            {"rollback_to", opt_deployment(d.rollback_to)},
+            {"forced", dep.forced},
+            {"started_at", render::iso8601(dep.started_at)},
+            {"ended_at", opt_time(dep.ended_at)},
+            {"user", opt(dep.user)},
+            {"host", dep.host},
+            {"pid", dep.pid},
+            {"reason", opt(dep.reason)},
+            {"manifests", dep.manifests.empty() ? json(nullptr) : json(dep.manifests)},
+            {"spec", spec},
+            {"steps", steps}};
+}
+
 json run_detail_json(const RunDetail& d, const std::filesystem::path& runs_dir) {
     json j = run_json(d.lineage.run);
     json params = json::object();
@@ -157,6 +255,7 @@ json run_detail_json(const RunDetail& d, const std::filesystem::path& runs_dir) 
     const auto dir = runs_dir / std::to_string(d.lineage.run.id);
     j["logs"] = {{"stdout", (dir / "stdout.log").string()},
                  {"stderr", (dir / "stderr.log").string()}};
+    add_serving(j, d.serving);
     return j;
 }
 
@@ -209,18 +308,21 @@ json show_json(const Detail& d, const std::filesystem::path& runs_dir) {
         for (const auto& a : v->artifacts) {
             artifacts.push_back({{"path", a.path}, {"digest", a.digest}, {"size", a.size}});
         }
-        return {{"kind", "version"},
-                {"version",
-                 {{"model", v->version.model},
-                  {"version", v->version.version},
-                  {"ref", fmt::format("{}@{}", v->version.model, v->version.version)},
-                  {"created_at", render::iso8601(v->version.created_at)},
-                  {"aliases", v->aliases},
-                  {"run", run_json(v->run)},
-                  {"metrics", metrics_json(v->metrics)},
-                  {"files", artifacts},
-                  {"alias_history", moves_json(v->history)},
-                  {"evaluations", evals}}}};
+        json version = {{"model", v->version.model},
+                        {"version", v->version.version},
+                        {"ref", fmt::format("{}@{}", v->version.model, v->version.version)},
+                        {"created_at", render::iso8601(v->version.created_at)},
+                        {"aliases", v->aliases},
+                        {"run", run_json(v->run)},
+                        {"metrics", metrics_json(v->metrics)},
+                        {"files", artifacts},
+                        {"alias_history", moves_json(v->history)},
+                        {"evaluations", evals}};
+        add_serving(version, v->serving);
+        return {{"kind", "version"}, {"version", version}};
+    }
+    if (const auto* dep = std::get_if<DeploymentDetail>(&d)) {
+        return {{"kind", "deployment"}, {"deployment", deployment_detail_json(*dep)}};
     }
     if (const auto* ds = std::get_if<DatasetDetail>(&d)) {
         json at_path = json::array();
@@ -344,6 +446,7 @@ json model_json(const ModelDetail& d) {
                             {"state", v.run.state},
                             {"created_at", render::iso8601(v.version.created_at)},
                             {"aliases", v.aliases},
+                            {"live_in", v.live_in},
                             {"metrics", metrics_json(v.metrics)}});
     }
     return {{"model", d.name},      {"version_count", d.version_count},

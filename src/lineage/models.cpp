@@ -90,6 +90,16 @@ ModelDetail model_detail(Db& db, const std::string& name, size_t limit,
             row.version = std::move(v);
             d.versions.push_back(std::move(row));
         }
+        // Where each version is live: one lookup per environment (a handful), not per version.
+        registry::Deployments deployments(db);
+        for (const auto& env : deployments.environments()) {
+            const auto current = deployments.current(env);
+            for (auto& row : d.versions) {
+                if (current && current->model == name && current->version == row.version.version) {
+                    row.live_in.push_back(env);
+                }
+            }
+        }
         Stmt h = db.prepare(
             "SELECT h.alias, h.from_version, h.to_version, h.at, h.user, h.host, h.forced, "
             "h.reason FROM alias_moves h JOIN models m ON m.id = h.model_id WHERE m.name = ? "

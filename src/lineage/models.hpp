@@ -25,6 +25,7 @@ struct VersionRow {
     registry::Run run;
     std::vector<registry::Metric> metrics;
     std::vector<std::string> aliases;
+    std::vector<std::string> live_in;  // environments whose live deployment is of this version
 };
 
 struct ModelDetail {

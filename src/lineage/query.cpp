@@ -227,4 +227,13 @@ std::vector<std::string> model_names(Db& db) {
     return out;
 }
 
+std::optional<int64_t> LiveDeployments::in(const std::string& env) {
+    auto it = m_current.find(env);
+    if (it == m_current.end()) {
+        const auto d = m_deployments.current(env);
+        it = m_current.emplace(env, d ? std::optional<int64_t>(d->id) : std::nullopt).first;
+    }
+    return it->second;
+}
+
 }  // namespace mloop::lineage

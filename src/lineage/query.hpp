@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "registry/deployments.hpp"
 #include "registry/records.hpp"
 
 namespace mloop::lineage {
@@ -95,5 +97,18 @@ std::vector<std::string> aliases_of(registry::Db& db, const std::string& model, 
 
 // The model names in the registry, in order.
 std::vector<std::string> model_names(registry::Db& db);
+
+// Which deployment is live in each environment asked about: its newest that succeeded (what
+// `mloop status` reports). Each environment is looked up once, through deployments_by_env.
+class LiveDeployments {
+  public:
+    explicit LiveDeployments(registry::Db& db) : m_deployments(db) {}
+    std::optional<int64_t> in(const std::string& env);
+    bool is_live(const registry::Deployment& d) { return in(d.env) == d.id; }
+
+  private:
+    registry::Deployments m_deployments;
+    std::map<std::string, std::optional<int64_t>> m_current;
+};
 
 }  // namespace mloop::lineage

@@ -1,6 +1,7 @@
 #include "lineage/show.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,67 @@ std::vector<registry::AliasMove> moves_of_version(Db& db, const std::string& mod
     return out;
 }
 
+// What was packaged and deployed of `versions`: each version's images (images_by_version) and
+// their deployments (deployments_by_version), with the live one of each environment marked.
+Serving serving_of(Db& db, const std::vector<registry::ModelVersion>& versions) {
+    Serving out;
+    out.several_versions = versions.size() > 1;
+    registry::Images images(db);
+    registry::Deployments deployments(db);
+    LiveDeployments live(db);
+    std::vector<registry::Deployment> all;
+    for (const auto& v : versions) {
+        auto is = images.for_version(v.model, v.version);
+        out.images.insert(out.images.end(), is.rbegin(), is.rend());
+        auto ds = deployments.of_version(v.model, v.version);
+        all.insert(all.end(), ds.begin(), ds.end());
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+    out.deployment_count = static_cast<int64_t>(all.size());
+    std::set<std::string> live_in;
+    for (auto& d : all) {
+        const bool is_live = live.is_live(d);
+        if (is_live) {
+            live_in.insert(d.env);
+        }
+        if (out.deployments.size() < k_list_limit) {
+            out.deployments.push_back({std::move(d), is_live});
+        }
+    }
+    out.live_in.assign(live_in.begin(), live_in.end());
+    return out;
+}
+
+DeploymentDetail show_deployment(Db& db, const registry::DeploymentRef& ref) {
+    registry::Deployments deployments(db);
+    auto d = deployments.get(ref.id);
+    if (!d) {
+        throw error::UsageError(fmt::format("no deployment {}", ref.id));
+    }
+    DeploymentDetail out;
+    Stmt s = db.prepare(
+        "SELECT v.run_id, v.created_at FROM model_versions v JOIN models m ON m.id = v.model_id "
+        "WHERE m.name = ? AND v.version = ?");
+    s.bind_all(d->model, d->version);
+    out.version = {d->model, d->version, 0, 0};
+    if (s.step()) {
+        out.version.run_id = s.int64(0);
+        out.version.created_at = s.int64(1);
+    }
+    out.aliases = aliases_of(db, d->model, d->version);
+    out.image = registry::Images(db).get(d->image);
+    if (d->previous) {
+        out.previous = deployments.get(*d->previous);
+    }
+    if (d->rollback_to) {
+        out.rollback_to = deployments.get(*d->rollback_to);
+    }
+    out.live = deployments.current(d->env);
+    out.steps = deployments.steps(ref.id);
+    out.deployment = std::move(*d);
+    return out;
+}
+
 VersionDetail show_version(Db& db, const registry::VersionRef& ref) {
     VersionDetail d;
     Stmt s = db.prepare(
@@ -49,6 +111,7 @@ VersionDetail show_version(Db& db, const registry::VersionRef& ref) {
             d.evaluations.push_back(summary_of(db, std::move(*r)));
         }
     }
+    d.serving = serving_of(db, {d.version});
     return d;
 }
 
@@ -142,6 +205,7 @@ RunDetail show_run(Db& db, int64_t run_id) {
         d.version_aliases[fmt::format("{}@{}", v.model, v.version)] =
             aliases_of(db, v.model, v.version);
     }
+    d.serving = serving_of(db, d.lineage.versions);
     return d;
 }
 
@@ -167,10 +231,7 @@ Detail show(Db& db, const registry::Ref& ref) {
         if (const auto* c = std::get_if<registry::CommitRef>(&ref)) {
             return show_commit(db, *c);
         }
-        const auto& dep = std::get<registry::DeploymentRef>(ref);
-        throw error::UsageError(fmt::format("no deployment {}", dep.id),
-                                "deployments are recorded by 'mloop deploy', not yet in this "
-                                "version");
+        return show_deployment(db, std::get<registry::DeploymentRef>(ref));
     });
 }
 

@@ -13,6 +13,21 @@
 
 namespace mloop::lineage {
 
+// A deployment as a listing shows it.
+struct DeploymentRow {
+    registry::Deployment deployment;
+    bool live = false;  // its environment's newest that succeeded
+};
+
+// The images built for some model versions and their deployments: what of them is serving.
+struct Serving {
+    std::vector<registry::Image> images;     // oldest first
+    std::vector<DeploymentRow> deployments;  // newest first, at most k_list_limit
+    int64_t deployment_count = 0;
+    std::vector<std::string> live_in;  // environments where one of them is live now, by name
+    bool several_versions = false;     // the images belong to more than one version
+};
+
 struct RunDetail {
     registry::RunLineage lineage;  // run, params, metrics, inputs, datasets, artifacts, versions
     std::map<std::string, Validation> validations;  // by input digest
@@ -20,6 +35,7 @@ struct RunDetail {
     std::vector<registry::Run> children;  // a sweep's trials
     std::optional<registry::ModelVersion> evaluates;
     std::map<std::string, std::vector<std::string>> version_aliases;  // "churn@3" → aliases
+    Serving serving;                                                  // of the versions it produced
 };
 
 struct VersionDetail {
@@ -30,6 +46,7 @@ struct VersionDetail {
     std::vector<std::string> aliases;          // pointing at it now
     std::vector<registry::AliasMove> history;  // every move to or from it, oldest first
     std::vector<RunSummary> evaluations;
+    Serving serving;
 };
 
 struct DatasetDetail {
@@ -60,12 +77,24 @@ struct CommitDetail {
     int64_t run_count = 0;
 };
 
-using Detail = std::variant<RunDetail, VersionDetail, DatasetDetail, ArtifactDetail, CommitDetail>;
+struct DeploymentDetail {
+    registry::Deployment deployment;
+    registry::ModelVersion version;    // with the run that produced it
+    std::vector<std::string> aliases;  // of the version, now
+    std::optional<registry::Image> image;
+    std::optional<registry::Deployment> previous;     // the deployment it replaced
+    std::optional<registry::Deployment> rollback_to;  // a rollback: the one it returned to
+    std::optional<registry::Deployment> live;  // its environment's live deployment (maybe it)
+    std::vector<registry::DeployStep> steps;   // the journal, in order
+};
+
+using Detail = std::variant<RunDetail, VersionDetail, DatasetDetail, ArtifactDetail, CommitDetail,
+                            DeploymentDetail>;
 
 // How many users of a dataset, artifact or commit are listed (the count is always given).
 inline constexpr size_t k_list_limit = 50;
 
-// One consistent read. A deployment reference is not recorded yet (UsageError).
+// One consistent read.
 Detail show(registry::Db& db, const registry::Ref& ref);
 
 RunDetail show_run(registry::Db& db, int64_t run_id);

@@ -169,6 +169,73 @@ std::string produced_by_text(const std::vector<Production>& ps) {
     return "produced by\n" + indent(t.text());
 }
 
+std::string deploy_ref(int64_t id) {
+    return fmt::format("deploy/{}", id);
+}
+
+std::string by_text(const std::optional<std::string>& user, const std::string& host) {
+    return user ? *user + "@" + host : host;
+}
+
+// The images and deployments of a version (or of a run's versions), newest deployment first.
+std::string serving_text(const Serving& sv, const TextStyle& s) {
+    std::string out;
+    if (!sv.images.empty()) {
+        Table t({{"VERSION"}, {"IMAGE"}, {"ID"}, {"PUSHED"}, {"BUILT"}});
+        for (const auto& i : sv.images) {
+            t.add({fmt::format("{}@{}", i.model, i.version), i.reference(),
+                   render::short_digest(i.image_id), i.repo_digest.value_or(""),
+                   render::relative_age(i.created_at, s.now_ms)});
+        }
+        if (!sv.several_versions) {
+            t.drop_column(0);
+        }
+        t.drop_empty_columns();
+        out += "\nimages\n" + indent(t.text());
+    }
+    if (!sv.deployments.empty()) {
+        Table t({{"DEPLOYMENT"},
+                 {"ENV"},
+                 {"VERSION"},
+                 {"KIND"},
+                 {"STATE"},
+                 {"IMAGE"},
+                 {"STARTED"},
+                 {"LIVE"}});
+        bool all_deploy = true;
+        for (const auto& row : sv.deployments) {
+            const auto& d = row.deployment;
+            all_deploy = all_deploy && d.kind == "deploy";
+            std::string image;
+            for (const auto& i : sv.images) {
+                if (i.id == d.image) {
+                    image = i.reference();
+                }
+            }
+            t.add({deploy_ref(d.id), d.env, fmt::format("{}@{}", d.model, d.version), d.kind,
+                   Cell(d.state, state_style(d.state, s.color)), image,
+                   render::relative_age(d.started_at, s.now_ms), row.live ? "live" : ""});
+        }
+        // The image column says something only when there is more than one to tell apart.
+        if (sv.images.size() < 2) {
+            t.drop_column(5);
+        }
+        if (all_deploy) {
+            t.drop_column(3);
+        }
+        if (!sv.several_versions) {
+            t.drop_column(2);
+        }
+        t.drop_empty_columns();
+        out += fmt::format("\ndeployments ({})\n", sv.deployment_count) + indent(t.text());
+        if (sv.deployment_count > static_cast<int64_t>(sv.deployments.size())) {
+            out += fmt::format("  … and {} older\n",
+                               sv.deployment_count - static_cast<int64_t>(sv.deployments.size()));
+        }
+    }
+    return out;
+}
+
 // --- show ------------------------------------------------------------------------------------
 
 std::string run_text(const RunDetail& d, const TextStyle& s) {
@@ -244,6 +311,9 @@ std::string run_text(const RunDetail& d, const TextStyle& s) {
         }
         kv.emplace_back("model", util::join(vs, ", "));
     }
+    if (!d.serving.live_in.empty()) {
+        kv.emplace_back("live in", util::join(d.serving.live_in, ", "));
+    }
     std::vector<std::string> res;
     if (r.wall_ms) {
         res.push_back("wall " + render::duration(*r.wall_ms));
@@ -317,6 +387,7 @@ std::string run_text(const RunDetail& d, const TextStyle& s) {
         t.drop_empty_columns();
         out += "\nstages\n" + indent(t.text(false));
     }
+    out += serving_text(d.serving, s);
     return out;
 }
 
@@ -332,6 +403,9 @@ std::string version_text(const VersionDetail& d, const TextStyle& s) {
     kv.emplace_back("created", when(d.version.created_at, s));
     if (d.run.git.commit) {
         kv.emplace_back("git", git_text(d.run.git));
+    }
+    if (!d.serving.live_in.empty()) {
+        kv.emplace_back("live in", util::join(d.serving.live_in, ", "));
     }
     out += render::key_values(kv);
     if (!d.metrics.empty()) {
@@ -349,6 +423,7 @@ std::string version_text(const VersionDetail& d, const TextStyle& s) {
         }
         out += "\nfiles\n" + indent(t.text(false));
     }
+    out += serving_text(d.serving, s);
     if (!d.history.empty()) {
         out += "\nalias history\n" + indent(history_text(d.history, true));
     }
@@ -364,6 +439,87 @@ std::string version_text(const VersionDetail& d, const TextStyle& s) {
         }
         t.drop_empty_columns();
         out += "\nevaluations\n" + indent(t.text());
+    }
+    return out;
+}
+
+// "deploy/2  churn@3  succeeded": a deployment named beside another.
+std::string other_deployment(const registry::Deployment& d) {
+    return fmt::format("{}  {}@{}  {}{}", deploy_ref(d.id), d.model, d.version, d.state,
+                       d.kind == "rollback" ? "  (rollback)" : "");
+}
+
+std::string deployment_text(const DeploymentDetail& d, const TextStyle& s) {
+    const registry::Deployment& dep = d.deployment;
+    const bool live = d.live && d.live->id == dep.id;
+    std::string out = fmt::format("{}  {}", deploy_ref(dep.id), dep.state);
+    if (live) {
+        out += fmt::format("  (live in {})", dep.env);
+    }
+    out += "\n";
+    std::vector<std::pair<std::string, std::string>> kv;
+    kv.emplace_back("env", dep.env);
+    kv.emplace_back("kind", dep.kind);
+    std::string version = fmt::format("{}@{}", dep.model, dep.version);
+    if (!d.aliases.empty()) {
+        version += " (" + util::join(d.aliases, ", ") + ")";
+    }
+    if (d.version.run_id != 0) {
+        version += fmt::format(", run {}", d.version.run_id);
+    }
+    kv.emplace_back("version", version);
+    if (d.image) {
+        kv.emplace_back("image", d.image->reference());
+        kv.emplace_back("image id", d.image->image_id);
+        if (d.image->repo_digest) {
+            kv.emplace_back("repo digest", *d.image->repo_digest);
+        }
+        if (d.image->provenance) {
+            kv.emplace_back("provenance", *d.image->provenance);
+        }
+    } else {
+        kv.emplace_back("image", fmt::format("image {} is not in the registry", dep.image));
+    }
+    kv.emplace_back("target", dep.target + ", strategy " + dep.strategy);
+    if (dep.previous) {
+        kv.emplace_back("previous",
+                        d.previous ? other_deployment(*d.previous) : deploy_ref(*dep.previous));
+    }
+    if (dep.rollback_to) {
+        kv.emplace_back("rollback to", d.rollback_to ? other_deployment(*d.rollback_to)
+                                                     : deploy_ref(*dep.rollback_to));
+    }
+    if (!live) {
+        kv.emplace_back("live now",
+                        d.live ? other_deployment(*d.live) : fmt::format("nothing in {}", dep.env));
+    }
+    kv.emplace_back("started", when(dep.started_at, s));
+    if (dep.ended_at) {
+        kv.emplace_back("ended", render::local_time(*dep.ended_at));
+        kv.emplace_back("duration", render::duration(*dep.ended_at - dep.started_at));
+    }
+    kv.emplace_back("by", by_text(dep.user, dep.host) + fmt::format(" (pid {})", dep.pid));
+    if (dep.forced) {
+        kv.emplace_back("forced", "yes: past failing checks");
+    }
+    if (dep.reason) {
+        kv.emplace_back("reason", *dep.reason);
+    }
+    if (!dep.manifests.empty()) {
+        kv.emplace_back("manifests", s.show_path ? s.show_path(dep.manifests) : dep.manifests);
+    }
+    out += render::key_values(kv);
+    if (!d.steps.empty()) {
+        Table t({{"SEQ", Align::right}, {"STEP"}, {"STATE"}, {"AT"}, {"DETAIL"}});
+        for (const auto& st : d.steps) {
+            const std::string_view style = st.state == "failed" ? state_style("failed", s.color)
+                                           : st.state == "done" ? state_style("succeeded", s.color)
+                                                                : state_style("running", s.color);
+            t.add({std::to_string(st.seq), st.step, Cell(st.state, style),
+                   render::local_time(st.at), st.detail ? render::command_line(*st.detail) : ""});
+        }
+        t.drop_empty_columns();
+        out += "\nsteps\n" + indent(t.text());
     }
     return out;
 }
@@ -516,6 +672,8 @@ std::string show_text(const Detail& d, const TextStyle& s) {
                 return dataset_text(x, s);
             } else if constexpr (std::is_same_v<T, ArtifactDetail>) {
                 return artifact_text(x, s);
+            } else if constexpr (std::is_same_v<T, DeploymentDetail>) {
+                return deployment_text(x, s);
             } else {
                 return commit_text(x, s);
             }
@@ -669,6 +827,7 @@ std::string model_text(const ModelDetail& d, const TextStyle& s) {
         cols.push_back({m, Align::right});
     }
     cols.push_back({"ALIASES"});
+    cols.push_back({"LIVE IN"});
     Table t(cols);
     for (const auto& v : d.versions) {
         std::vector<Cell> row = {std::to_string(v.version.version), std::to_string(v.run.id),
@@ -678,6 +837,7 @@ std::string model_text(const ModelDetail& d, const TextStyle& s) {
             row.emplace_back(opt_number(metric(v.metrics, m)));
         }
         row.emplace_back(util::join(v.aliases, ", "));
+        row.emplace_back(util::join(v.live_in, ", "));
         t.add(std::move(row));
     }
     t.drop_empty_columns();

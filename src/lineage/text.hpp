@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct TextStyle {
     int64_t now_ms = 0;
     bool color = false;              // ANSI colours for run states
     std::filesystem::path runs_dir;  // where the runs' logs are (.mloop/runs), as shown
+    // How a recorded absolute path (a deployment's manifests) is shown; unset: as recorded.
+    std::function<std::string(const std::filesystem::path&)> show_path;
 };
 
 std::string runs_text(const RunsResult& r, const TextStyle& style);

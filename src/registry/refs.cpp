@@ -61,6 +61,44 @@ RunRef resolve_run(Db& db, int64_t id, std::string_view text) {
                                 : fmt::format("the newest runs are {}", util::join(newest, ", ")));
 }
 
+// An unknown deployment names the ids nearest to it, with their environments: most often the
+// number is one past the newest, and the newest are what the user meant.
+DeploymentRef resolve_deployment(Db& db, int64_t id) {
+    Stmt s = db.prepare("SELECT 1 FROM deployments WHERE id = ?");
+    s.bind(1, id);
+    if (s.step()) {
+        return {id};
+    }
+    std::vector<std::pair<int64_t, std::string>> near;
+    for (const char* sql : {"SELECT id, env FROM deployments WHERE id < ? ORDER BY id DESC LIMIT 3",
+                            "SELECT id, env FROM deployments WHERE id > ? ORDER BY id LIMIT 3"}) {
+        Stmt n = db.prepare(sql);
+        n.bind(1, id);
+        while (n.step()) {
+            near.emplace_back(n.int64(0), n.text(1));
+        }
+    }
+    const auto distance = [id](int64_t n) {
+        return n > id ? n - id : id - n;
+    };
+    std::stable_sort(near.begin(), near.end(), [&](const auto& a, const auto& b) {
+        return distance(a.first) < distance(b.first);
+    });
+    if (near.size() > 3) {
+        near.resize(3);
+    }
+    std::sort(near.begin(), near.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> names;
+    for (const auto& [n, env] : near) {
+        names.push_back(fmt::format("deploy/{} ({})", n, env));
+    }
+    throw error::UsageError(
+        fmt::format("no deployment {}", id),
+        names.empty() ? "nothing has been deployed yet; 'mloop deploy ENV' records deployments"
+                      : fmt::format("the nearest deployments are {}", util::join(names, ", ")));
+}
+
 // Objects, datasets and artifacts whose digest starts with `prefix`.
 std::vector<std::string> digests_with_prefix(Db& db, std::string_view prefix) {
     std::set<std::string> found;
@@ -203,9 +241,11 @@ Ref resolve(Db& db, std::string_view text, const ResolveContext& ctx) {
                                 "write run/N or N");
     }
     if (util::starts_with(text, "deploy/")) {
-        throw error::UsageError(fmt::format("no deployment {}", text.substr(7)),
-                                "deployments are recorded by 'mloop deploy', not yet in this "
-                                "version");
+        if (auto id = to_id(text.substr(7))) {
+            return resolve_deployment(db, *id);
+        }
+        throw error::UsageError(fmt::format("'{}' is not a deployment reference", text),
+                                "write deploy/N");
     }
     if (util::starts_with(text, "sha256:")) {
         return resolve_digest(db, text);

@@ -8,7 +8,8 @@
 //   sha256:<12+ hex>                a dataset or an artifact (any stored object)
 //   commit/<4+ hex>, <7+ hex>       the runs of a git commit
 //   a path                          the dataset at that path, as it is now (hashed)
-//   deploy/7                        a deployment (recorded once deployments exist)
+//   deploy/7                        a deployment made by 'mloop deploy' or 'mloop rollback'
+//                                   (an unknown one names the nearest ids and their envs)
 #pragma once
 
 #include <cstdint>

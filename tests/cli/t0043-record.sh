@@ -28,7 +28,7 @@ test_expect_success 'a history: three trainings, a failure, a sweep, promotions,
     cp data.csv data-v1.csv && echo 5,6 >>data.csv &&
     git add data.csv && git commit -qm "more data" &&
     mloop -q train --param lr=0.6 >/dev/null &&            # run 8 → tiny@6, on the new data
-    [ "$(sql "select group_concat(state) from runs")" = "succeeded,succeeded,failed,succeeded,succeeded,succeeded,succeeded,succeeded" ] &&
+    [ "$(sql "select group_concat(state) from (select state from runs order by id)")" = "succeeded,succeeded,failed,succeeded,succeeded,succeeded,succeeded,succeeded" ] &&
     [ "$(sql "select count(*) from model_versions")" = 6 ]
 '
 

@@ -121,13 +121,31 @@ TEST_SUITE("lineage") {
             "m.name = 'm' ORDER BY v.version DESC LIMIT 20",
             "SELECT h.alias FROM alias_moves h JOIN models m ON m.id = h.model_id WHERE m.name = "
             "'m' ORDER BY h.id",
+            // images and deployments: show, lineage, models, references
+            "SELECT i.id FROM images i JOIN models m ON m.id = i.model_id WHERE m.name = 'm' AND "
+            "i.version = 1 ORDER BY i.id DESC",
+            "SELECT i.id FROM images i JOIN models m ON m.id = i.model_id WHERE i.id = 1",
+            "SELECT d.id FROM deployments d JOIN models m ON m.id = d.model_id WHERE m.name = 'm' "
+            "AND d.version = 1 ORDER BY d.id",
+            "SELECT d.id FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.image = 1 "
+            "ORDER BY d.id",
+            "SELECT d.id FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.env = 'x' "
+            "AND d.state = 'succeeded' ORDER BY d.id DESC LIMIT 1",
+            "SELECT d.id FROM deployments d JOIN models m ON m.id = d.model_id WHERE d.id = 1",
+            "SELECT id FROM deployments WHERE env = 'x' AND id > 2 AND rollback_to = 2 ORDER BY "
+            "id",
+            "SELECT seq FROM deploy_steps WHERE deployment_id = 1 ORDER BY seq",
+            "SELECT DISTINCT env FROM deployments ORDER BY env",
+            "SELECT id, env FROM deployments WHERE id < 9 ORDER BY id DESC LIMIT 3",
+            "SELECT id, env FROM deployments WHERE id > 9 ORDER BY id LIMIT 3",
         };
         for (const auto& sql : hot) {
             const auto steps = plan(db, sql);
             INFO(sql);
             for (const char* table :
                  {"runs", "params", "metrics", "run_inputs", "model_versions", "artifacts",
-                  "stage_runs", "stage_outputs", "validations", "evaluations", "datasets"}) {
+                  "stage_runs", "stage_outputs", "validations", "evaluations", "datasets", "images",
+                  "deployments", "deploy_steps"}) {
                 INFO(table);
                 CHECK_FALSE(full_scan(sql, steps, table));
             }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "error/error.hpp"
+#include "registry/deployments.hpp"
 #include "registry/refs.hpp"
 #include "registry/registry.hpp"
 
@@ -115,6 +116,57 @@ TEST_SUITE("registry") {
         auto p = std::get<DatasetRef>(f.resolve("train.csv"));
         CHECK(p.digest == f.data_digest);
         CHECK(p.path == "train.csv");
+    }
+
+    TEST_CASE("deployments by number; an unknown one names the nearest ids") {
+        Fixture f;
+        CHECK(f.error_of("deploy/7") ==
+              "no deployment 7 | nothing has been deployed yet; 'mloop deploy ENV' records "
+              "deployments");
+        Db& db = f.reg->db();
+        db.write([&] {
+            Image i;
+            i.model = "churn";
+            i.version = 2;
+            i.repository = "r/churn";
+            i.tag = "v2";
+            i.image_id = "sha256:" + std::string(64, 'e');
+            i.context = "sha256:" + std::string(64, 'f');
+            i.template_name = "Dockerfile";
+            const int64_t image = Images(db).add(i);
+            for (const char* env : {"staging", "production", "staging", "production", "local"}) {
+                Deployment d;
+                d.env = env;
+                d.target = "docker";
+                d.strategy = "recreate";
+                d.model = "churn";
+                d.version = 2;
+                d.image = image;
+                d.spec = "{}";
+                Deployments(db).begin(d);
+            }
+            db.exec("DELETE FROM deployments WHERE id = 3");
+        });
+        CHECK(std::get<DeploymentRef>(f.resolve("deploy/2")).id == 2);
+        CHECK(std::get<DeploymentRef>(f.resolve("deploy/5")).id == 5);
+        CHECK(f.error_of("deploy/99") ==
+              "no deployment 99 | the nearest deployments are deploy/5 (local), deploy/4 "
+              "(production), deploy/2 (production)");
+        // A gap: the ids either side of it, nearest first.
+        CHECK(f.error_of("deploy/3") ==
+              "no deployment 3 | the nearest deployments are deploy/4 (production), deploy/2 "
+              "(production), deploy/1 (staging)");
+        CHECK(f.error_of("deploy/x") ==
+              "'deploy/x' is not a deployment reference | write deploy/N");
+        CHECK(f.error_of("deploy/0") ==
+              "'deploy/0' is not a deployment reference | write deploy/N");
+        CHECK(f.error_of("deploy/") == "'deploy/' is not a deployment reference | write deploy/N");
+        try {
+            f.resolve("deploy/99");
+            FAIL("deploy/99 resolved");
+        } catch (const error::Error& e) {
+            CHECK(e.code() == error::ExitCode::usage);
+        }
     }
 
     TEST_CASE("nothing recorded by that name") {
