@@ -2,7 +2,7 @@
 _mloop() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local globals="-h --help -C -f --file --registry --json -q --quiet -v --verbose --no-color --version"
-    local commands="init validate train runs show diff lineage models promote help gc fsck completion"
+    local commands="init validate train runs show diff lineage models promote package deploy rollback status help gc fsck completion"
     local cmd="" nargs=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -28,7 +28,11 @@ _mloop() {
         lineage) opts="--downstream --format"; words=""; dirs=0 ;;
         models) opts="--limit"; words=""; dirs=0 ;;
         promote) opts="--force --reason --dry-run"; words=""; dirs=0 ;;
-        help) opts=""; words="init validate train runs show diff lineage models promote help gc fsck completion mloop.yaml"; dirs=0 ;;
+        package) opts="--push --no-cache --force --dry-run"; words=""; dirs=0 ;;
+        deploy) opts="--strategy --render --no-wait --force --dry-run"; words=""; dirs=0 ;;
+        rollback) opts="--to --dry-run"; words=""; dirs=0 ;;
+        status) opts="--offline"; words=""; dirs=0 ;;
+        help) opts=""; words="init validate train runs show diff lineage models promote package deploy rollback status help gc fsck completion mloop.yaml"; dirs=0 ;;
         gc) opts="--dry-run --keep"; words=""; dirs=0 ;;
         fsck) opts=""; words=""; dirs=0 ;;
         completion) opts=""; words="bash zsh fish"; dirs=0 ;;

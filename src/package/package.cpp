@@ -113,6 +113,12 @@ std::string expand_value(const config::Project& p, const registry::VersionRef& v
         if (name == "git.commit") {
             return commit.value_or("");
         }
+        if (util::starts_with(name, "data.")) {
+            if (const auto* d = p.dataset(name.substr(5))) {
+                return d->path.value;
+            }
+            return std::nullopt;
+        }
         if (util::starts_with(name, "env.")) {
             const char* e = std::getenv(std::string(name.substr(4)).c_str());
             return std::string(e != nullptr ? e : "");
@@ -281,7 +287,7 @@ Result package(train::Session& s, const Options& o) {
             render::TemplateData item;
             item.set("path", f.value);
             files.push_back(item);
-            requirements = requirements || fs::path(f.value).filename() == "requirements.txt";
+            requirements = requirements || f.value == "requirements.txt";
         }
     }
     data.set("files", files);
@@ -324,10 +330,25 @@ Result package(train::Session& s, const Options& o) {
         r.labels["org.opencontainers.image.revision"] = *run->git.commit;
     }
 
+    // The labels go into the Dockerfile as one LABEL instruction: docker's classic builder
+    // turns each --label into a build step of its own (about a second each under vfs).
+    std::string label_line = "\n# lineage labels, added by mloop package\nLABEL";
+    for (const auto& [k, val] : r.labels) {
+        std::string quoted;
+        for (const char c : val) {
+            if (c == '"' || c == '\\' || c == '$') {
+                quoted += '\\';
+            }
+            quoted += (c == '\n' || c == '\r') ? ' ' : c;
+        }
+        label_line += " \\\n    " + k + "=\"" + quoted + "\"";
+    }
+    r.dockerfile += label_line + "\n";
+
     r.context = fs::absolute(s.paths.state / "build" / fmt::format("{}-v{}", v.model, v.version));
     const fs::path iidfile = r.context.string() + ".iid";
     docker::BuildSpec spec{r.context.string(), (r.context / "Dockerfile").string(),
-                           repo + ":" + tag,   r.labels,
+                           repo + ":" + tag,   {},
                            build_args,         o.no_cache,
                            iidfile.string()};
     // What is shown and recorded (provenance) has secrets masked; docker gets the real values.
