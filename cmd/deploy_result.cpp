@@ -9,7 +9,7 @@ namespace mloop::cli {
 
 void print_recoveries(Context& ctx, const std::vector<deploy::Recovery>& recovered) {
     for (const auto& rec : recovered) {
-        ctx.out.note(fmt::format("deploy/{} was interrupted (last step: {}); {} it: {}",
+        ctx.out.note(fmt::format("deploy/{} was left unfinished (last step: {}); {} it: {}",
                                  rec.deployment, rec.last_step,
                                  rec.action == "finished" ? "finished" : "undid", rec.state));
     }
@@ -38,10 +38,20 @@ void print_deployment(Context& ctx, const deploy::Result& r) {
         r.argv.empty() ? ""
                        : process::describe({r.argv.front(), {r.argv.begin() + 1, r.argv.end()}});
     if (r.state == "dry-run" || r.state == "rendered") {
-        ctx.out.print("would {} {} to {}{}", r.kind == "rollback" ? "roll back" : "deploy",
-                      r.version.text(), r.env,
-                      r.image ? " (image " + r.image->reference() + ")" : " (packaging it first)");
+        const std::string image =
+            r.image ? " (image " + r.image->reference() + ")" : " (packaging it first)";
+        if (r.kind == "rollback") {
+            ctx.out.print("would roll back {} to {}{}", r.env, r.version.text(), image);
+        } else {
+            ctx.out.print("would deploy {} to {}{}", r.version.text(), r.env, image);
+        }
         ctx.out.print("  {}", argv);
+        if (r.state == "dry-run") {
+            for (const auto& [name, text] : r.rendered) {
+                ctx.out.print("--- {}", name);
+                ctx.out.raw(text);
+            }
+        }
         if (r.state == "rendered") {
             ctx.out.print("rendered into {}", r.manifests.string());
         }
@@ -51,11 +61,10 @@ void print_deployment(Context& ctx, const deploy::Result& r) {
                                  ? fmt::format("rollback of {} to {}", r.env, r.version.text())
                                  : fmt::format("{} → {}", r.version.text(), r.env);
     if (r.state == "succeeded") {
-        ctx.out.print(
-            "deploy/{}: {} succeeded, serving at {} ({} in docker and health checks, "
-            "{} in all)",
-            r.deployment, what, r.url, render::duration(r.external_ms),
-            render::duration(r.total_ms));
+        ctx.out.print("deploy/{}: {} succeeded, serving at {} ({} in {}, {} in all)", r.deployment,
+                      what, r.url, render::duration(r.external_ms),
+                      r.rendered.empty() ? "docker and health checks" : "kubectl and the rollout",
+                      render::duration(r.total_ms));
     } else if (r.state == "progressing") {
         ctx.out.print("deploy/{}: {} started at {}; not waiting for its health check", r.deployment,
                       what, r.url);
@@ -87,6 +96,14 @@ nlohmann::ordered_json deployment_json(const deploy::Result& r) {
         {"url", r.url},
         {"argv", r.argv},
         {"manifests", r.manifests.string()},
+        {"rendered",
+         [&] {
+             nlohmann::ordered_json m = nlohmann::ordered_json::object();
+             for (const auto& [name, text] : r.rendered) {
+                 m[name] = text;
+             }
+             return m;
+         }()},
         {"recovered", recoveries_json(r.recovered)},
         {"timing", {{"total_ms", r.total_ms}, {"external_ms", r.external_ms}}}};
     if (r.gates) {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -39,22 +41,37 @@ const config::Environment& environment(const train::Session& s, const std::strin
                 names.push_back(e.name);
             }
         }
+        const std::string guess = util::did_you_mean(name, names);
         throw error::UsageError(
-            fmt::format("no environment '{}' in {}{}", name, s.project.display_file,
-                        util::did_you_mean(name, names)),
+            fmt::format("no environment '{}' in {}{}{}", name, s.project.display_file,
+                        guess.empty() ? "" : "; ", guess),
             names.empty() ? "add it under deploy.environments"
                           : "environments: " + util::join(names, ", "));
     }
     return *env;
 }
 
-void require_docker_target(const config::Environment& env) {
-    if (env.target != config::Target::docker) {
+bool is_kubernetes(const config::Environment& env) {
+    return env.target == config::Target::kubernetes;
+}
+
+// Kubernetes environments deploy with the rolling strategy only, for now.
+void require_supported(const config::Environment& env, std::optional<config::Strategy> strategy) {
+    const config::Strategy s = strategy ? *strategy : env.strategy;
+    if (is_kubernetes(env) && s != config::Strategy::rolling) {
         throw error::UsageError(
-            fmt::format("environment '{}' has target kubernetes, which this mloop cannot deploy "
-                        "to yet",
-                        env.name),
-            "deploy to a docker environment; the kubernetes target is being built");
+            fmt::format("environment '{}' has target kubernetes with strategy {}, which this "
+                        "mloop cannot deploy yet",
+                        env.name, config::strategy_name(s)),
+            "deploy with --strategy rolling; canary and bluegreen are being built");
+    }
+}
+
+// Fault injection for the tests of SPEC §6's resume.
+void kill_point(const std::string& step, const char* state) {
+    static const char* at = std::getenv("MLOOP_TEST_KILL_AT");
+    if (at != nullptr && step + ":" + state == at) {
+        ::raise(SIGKILL);
     }
 }
 
@@ -84,18 +101,96 @@ void write_file(const fs::path& path, const std::string& text) {
     }
 }
 
-// The recorded spec and its directory under .mloop/manifests/<env>/<id>/.
+using Files = std::vector<std::pair<std::string, std::string>>;
+
+// What a deployment applies, written into .mloop/manifests/<env>/<id>/.
 fs::path write_manifests(train::Session& s, const std::string& env, int64_t id,
-                         const nlohmann::json& spec) {
+                         const Files& files) {
     const fs::path dir = fs::absolute(s.paths.state / "manifests" / env / std::to_string(id));
     workspace::make_private_dir(dir);
-    write_file(dir / "docker-run.json", spec.dump(2) + "\n");
+    for (const auto& [name, text] : files) {
+        write_file(dir / name, text);
+    }
     return dir;
+}
+
+void write_rendered(const fs::path& dir, const Files& files) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw error::UsageError(
+            fmt::format("cannot create '{}': {}", util::display_path(dir), ec.message()));
+    }
+    for (const auto& [name, text] : files) {
+        write_file(dir / name, text);
+    }
+}
+
+Result run_kubernetes(train::Session& s, const config::Environment& env, Result r,
+                      const registry::Image& image, bool wait, bool forced,
+                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+    registry::Db& db = s.db();
+    KubernetesTarget target(s, env);
+    registry::Deployments deps(db);
+    const auto current = deps.current(env.name);
+    registry::Deployment d;
+    d.env = env.name;
+    d.kind = r.kind;
+    d.target = "kubernetes";
+    d.strategy = "rolling";
+    d.model = image.model;
+    d.version = image.version;
+    d.image = image.id;
+    d.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
+    d.rollback_to = rollback_to;
+    d.forced = forced;
+    d.spec = "{}";
+    d.manifests = "";
+    r.deployment = db.write([&] { return deps.begin(d); });
+    std::string ref = KubernetesTarget::image_reference(image);
+    if (rollback_to) {
+        // What the deployment returned to ran, even if the image was pushed since.
+        if (const auto to = deps.get(*rollback_to)) {
+            const std::string was = KubernetesTarget::recorded_image(*to);
+            ref = was.empty() ? ref : was;
+        }
+    }
+    const Files files = target.render(r.deployment, image, ref);
+    r.rendered = files;
+    r.manifests = write_manifests(s, env.name, r.deployment, files);
+    r.argv = target.apply_argv(r.manifests);
+    nlohmann::json spec{{"image", ref}, {"argv", r.argv}, {"manifests", nlohmann::json::object()}};
+    for (const auto& [name, text] : files) {
+        spec["manifests"][name] = text;
+    }
+    db.write([&] { deps.set_spec(r.deployment, spec.dump(), r.manifests.string()); });
+    r.previous = d.previous;
+    r.url = target.url();
+    r.image = image;
+    Outcome out;
+    try {
+        out = target.apply(r.deployment, r.manifests, ref, current, wait, r.external_ms);
+    } catch (const error::ExternalError& e) {
+        // kubectl could not be run: the deployment is recorded failed, not left in flight.
+        conclude(s, r.deployment, env.name, image.model, image.version, forced, "failed", e.what());
+        throw;
+    }
+    r.state = out.state;
+    r.reason = out.reason;
+    if (out.state != "progressing") {
+        conclude(s, r.deployment, env.name, image.model, image.version, forced, out.state,
+                 out.reason);
+    }
+    r.total_ms = ms_since(started);
+    return r;
 }
 
 Result run_deployment(train::Session& s, const config::Environment& env, Result r,
                       const registry::Image& image, bool wait, bool quiet, bool forced,
                       const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+    if (is_kubernetes(env)) {
+        return run_kubernetes(s, env, std::move(r), image, wait, forced, rollback_to, started);
+    }
     registry::Db& db = s.db();
     DockerTarget target(s, env, quiet);
     registry::Deployments deps(db);
@@ -116,14 +211,26 @@ Result run_deployment(train::Session& s, const config::Environment& env, Result 
     r.deployment = db.write([&] { return deps.begin(d); });
     const auto spec = target.spec_for(r.deployment, image);
     const auto spec_json = DockerTarget::spec_json(spec);
-    r.manifests = write_manifests(s, env.name, r.deployment, spec_json);
+    r.manifests =
+        write_manifests(s, env.name, r.deployment, {{"docker-run.json", spec_json.dump(2) + "\n"}});
     db.write([&] { deps.set_spec(r.deployment, spec_json.dump(), r.manifests.string()); });
     r.argv = docker::run_args(spec);
     r.argv.insert(r.argv.begin(), "docker");
     r.previous = d.previous;
     r.url = target.url();
     r.image = image;
-    const Outcome out = target.apply(r.deployment, spec, wait, r.external_ms);
+    Outcome out;
+    try {
+        out = target.apply(r.deployment, spec, wait, r.external_ms);
+    } catch (const error::ExternalError& e) {
+        // docker failed mid-way: put back what can be put back and record how it ended, rather
+        // than leave the deployment in flight for the next command.
+        registry::Deployment row = *deps.get(r.deployment);
+        Recovery rec = target.recover(row);
+        conclude(s, r.deployment, env.name, image.model, image.version, forced, rec.state,
+                 e.what());
+        throw;
+    }
     r.state = out.state;
     r.reason = out.reason;
     if (out.state != "progressing") {
@@ -135,6 +242,19 @@ Result run_deployment(train::Session& s, const config::Environment& env, Result 
 }
 
 }  // namespace
+
+int64_t begin_step(registry::Deployments& deps, int64_t id, const std::string& step,
+                   const std::string& detail) {
+    const int64_t seq = deps.step_begun(id, step, detail);
+    kill_point(step, "begun");
+    return seq;
+}
+
+void end_step(registry::Deployments& deps, int64_t id, int64_t seq, const std::string& step,
+              bool ok, const std::string& detail) {
+    deps.step_ended(id, seq, ok, detail);
+    kill_point(step, "done");
+}
 
 // ---------------------------------------------------------------------------------------------
 // The environment lock
@@ -167,28 +287,46 @@ EnvLock::~EnvLock() {
 // ---------------------------------------------------------------------------------------------
 // Recovery
 
-std::vector<Recovery> recover(train::Session& s, const std::string& env_name) {
+namespace {
+
+// recover() for a caller that holds the environment's lock already (deploy, rollback): a
+// second flock on the file, through another descriptor, would fail even in this process.
+std::vector<Recovery> recover_locked(train::Session& s, const std::string& env_name) {
     std::vector<Recovery> out;
     registry::Deployments deps(s.db());
-    auto unfinished = deps.unfinished(env_name);
-    if (unfinished.empty()) {
-        return out;
-    }
-    EnvLock lock(s.paths.state, env_name, false);
-    if (!lock.held()) {
-        return out;  // a live mloop is deploying there
-    }
     const config::Environment* env = s.project.environment(env_name);
     for (const auto& d : deps.unfinished(env_name)) {
-        if (registry::Deployments::owner_alive(d) || env == nullptr || d.target != "docker") {
+        if (registry::Deployments::owner_alive(d) || env == nullptr) {
             continue;
         }
-        DockerTarget target(s, *env, true);
-        Recovery rec = target.recover(d);
+        Recovery rec;
+        if (d.target == "docker" && !is_kubernetes(*env)) {
+            rec = DockerTarget(s, *env, true).recover(d);
+        } else if (d.target == "kubernetes" && is_kubernetes(*env)) {
+            rec = KubernetesTarget(s, *env).recover(d);
+            if (rec.action.empty()) {
+                continue;  // the cluster did not answer: left for the next command
+            }
+        } else {
+            continue;  // the environment changed target since: nothing mloop can judge
+        }
         conclude(s, d.id, env_name, d.model, d.version, d.forced, rec.state, rec.reason);
         out.push_back(rec);
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<Recovery> recover(train::Session& s, const std::string& env_name) {
+    if (registry::Deployments(s.db()).unfinished(env_name).empty()) {
+        return {};
+    }
+    EnvLock lock(s.paths.state, env_name, false);
+    if (!lock.held()) {
+        return {};  // a live mloop is deploying there
+    }
+    return recover_locked(s, env_name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,13 +347,13 @@ Result deploy(train::Session& s, const Options& o) {
     }
     r.version = registry::resolve_version(db, ref, model);
     const registry::VersionRef& v = r.version;
-    if (o.strategy && *o.strategy != config::Strategy::rolling) {
+    if (!is_kubernetes(env) && o.strategy && *o.strategy != config::Strategy::rolling) {
         throw error::UsageError(
             fmt::format("--strategy {} needs a kubernetes environment; '{}' "
                         "is a docker one",
                         config::strategy_name(*o.strategy), o.env));
     }
-    require_docker_target(env);
+    require_supported(env, o.strategy);
 
     // Checks: gates, `requires`, the training data's validation (through packaging).
     r.gates = train::check_gates(s, v, o.echo);
@@ -241,6 +379,11 @@ Result deploy(train::Session& s, const Options& o) {
                             v.text(), env.requires_env->value, o.env));
         }
     }
+    // Training data that failed validation refuses the version whether or not it was packaged
+    // before the validation ran.
+    for (auto& why : package::data_refusals(package::training_data(s, v))) {
+        r.refusals.push_back(std::move(why));
+    }
     if (!r.refusals.empty()) {
         if (!o.force) {
             r.refused = true;
@@ -258,6 +401,24 @@ Result deploy(train::Session& s, const Options& o) {
             shown.model = v.model;
             shown.version = v.version;
             shown.image_id = package::repository(s.project) + ":v" + std::to_string(v.version);
+        }
+        r.image = image;
+        if (is_kubernetes(env)) {
+            KubernetesTarget target(s, env);
+            const Files files = target.render(0, shown);
+            r.url = target.url();
+            r.rendered = files;
+            if (!o.render_dir.empty()) {
+                write_rendered(o.render_dir, files);
+                r.manifests = o.render_dir;
+                r.argv = target.apply_argv(o.render_dir);
+                r.state = "rendered";
+            } else {
+                r.argv = target.apply_argv(s.paths.state / "manifests" / o.env / "<id>");
+                r.state = "dry-run";
+            }
+            r.total_ms = ms_since(started);
+            return r;
         }
         DockerTarget target(s, env, true);
         const auto spec = target.spec_for(0, shown);
@@ -284,7 +445,7 @@ Result deploy(train::Session& s, const Options& o) {
     }
 
     EnvLock lock(s.paths.state, o.env, true);
-    r.recovered = recover(s, o.env);
+    r.recovered = recover_locked(s, o.env);
     const registry::Image image = package::ensure_packaged(s, v, o.quiet, o.force);
     const bool forced = r.forced;
     return run_deployment(s, env, std::move(r), image, !o.no_wait, o.quiet, forced, std::nullopt,
@@ -300,14 +461,14 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
     r.env = o.env;
     r.kind = "rollback";
     const config::Environment& env = environment(s, o.env);
-    require_docker_target(env);
+    require_supported(env, std::nullopt);
     registry::Db& db = s.db();
     registry::Deployments deps(db);
 
     std::optional<EnvLock> lock;
     if (!o.dry_run) {
         lock.emplace(s.paths.state, o.env, true);
-        r.recovered = recover(s, o.env);
+        r.recovered = recover_locked(s, o.env);
     }
     const auto current = deps.current(o.env);
     std::optional<registry::Deployment> target;
@@ -321,10 +482,13 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
         }
         // The newest good deployment before the current one that the environment has not
         // already been rolled back away from, running another image.
+        // Images the environment was rolled back away from: never the way back again.
         std::set<int64_t> left;
         for (const auto& d : deps.list(o.env, 1000)) {
             if (d.kind == "rollback" && d.previous && d.state == "succeeded") {
-                left.insert(*d.previous);
+                if (const auto from = deps.get(*d.previous)) {
+                    left.insert(from->image);
+                }
             }
         }
         for (int64_t before = current->id;;) {
@@ -332,7 +496,7 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
             if (!c) {
                 break;
             }
-            if (!left.count(c->id) && c->image != current->image) {
+            if (!left.count(c->image) && c->image != current->image) {
                 target = c;
                 break;
             }
@@ -376,6 +540,16 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
         r.rollback_to = target->id;
     }
     r.version = {image->model, image->version, std::nullopt};
+    if (o.dry_run && is_kubernetes(env)) {
+        KubernetesTarget t(s, env);
+        r.rendered = t.render(0, *image);
+        r.argv = t.apply_argv(s.paths.state / "manifests" / o.env / "<id>");
+        r.image = image;
+        r.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
+        r.state = "dry-run";
+        r.total_ms = ms_since(started);
+        return r;
+    }
     if (o.dry_run) {
         DockerTarget t(s, env, true);
         r.argv = docker::run_args(t.spec_for(0, *image));
@@ -387,7 +561,8 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
         return r;
     }
     docker::Client docker(*s.runner, s.secrets);
-    if (!docker::inspect_image(docker, image->image_id)) {
+    // A cluster pulls the image from its registry: only the docker target needs it locally.
+    if (!is_kubernetes(env) && !docker::inspect_image(docker, image->image_id)) {
         throw error::ExternalError(fmt::format("docker no longer has image {} ({})",
                                                image->reference(), image->image_id.substr(0, 19)),
                                    "package the version again with 'mloop package'");
@@ -430,7 +605,7 @@ std::vector<EnvStatus> status(train::Session& s, const std::string& env_name, bo
             env ? (env->target == config::Target::docker ? "recreate"
                                                          : config::strategy_name(env->strategy))
                 : "—";
-        if (probe_live && env && env->target == config::Target::docker) {
+        if (probe_live && env) {
             st.recovered = recover(s, name);
         }
         st.current = deps.current(name);
@@ -446,8 +621,7 @@ std::vector<EnvStatus> status(train::Session& s, const std::string& env_name, bo
         } else if (env->target == config::Target::docker) {
             DockerTarget(s, *env, true).describe_live(st);
         } else {
-            st.live = "—";
-            st.health = "—";
+            KubernetesTarget(s, *env).describe_live(st);
         }
         out.push_back(std::move(st));
     }

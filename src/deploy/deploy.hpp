@@ -4,8 +4,9 @@
 // whose mloop died is finished or undone by the next deploy, rollback or status for its
 // environment, judged by the journal and the live state (recover()).
 //
-// Targets: docker (here, docker_target.cpp). The kubernetes target is the CD issue's next
-// step; until it lands such an environment is refused with a clear message.
+// Targets: docker (docker_target.cpp) and kubernetes with the rolling strategy
+// (kubernetes_target.cpp). Canary and blue-green are the CD issue's next step; until they land
+// such an environment is refused with a clear message.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +59,8 @@ struct Result {
     std::optional<int64_t> rollback_to;  // rollback: the deployment returned to
     std::vector<std::string> argv;       // docker run …, as applied
     std::filesystem::path manifests;
+    // kubernetes: the manifests by file name, as rendered (dry runs and renders too)
+    std::vector<std::pair<std::string, std::string>> rendered;
     std::string url;
     std::vector<Recovery> recovered;
     int64_t total_ms = 0;

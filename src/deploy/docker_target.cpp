@@ -2,8 +2,6 @@
 // the deployment it belongs to. With host networking two versions cannot listen on one port at
 // once, so a deployment stops the running container and keeps it (renamed …-previous) until the
 // new one is healthy: then it is removed; if the new one fails, it is put back and started.
-#include <csignal>
-#include <cstdlib>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,28 +21,6 @@ namespace {
 
 int64_t ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
-// Fault injection for the tests of SPEC §6's resume: MLOOP_TEST_KILL_AT=STEP:begun|done makes
-// mloop SIGKILL itself right after journalling that, as a power cut or `kill -9` would.
-void kill_point(const std::string& step, const char* state) {
-    static const char* at = std::getenv("MLOOP_TEST_KILL_AT");
-    if (at != nullptr && step + ":" + state == at) {
-        ::raise(SIGKILL);
-    }
-}
-
-int64_t begin_step(registry::Deployments& deps, int64_t id, const std::string& step,
-                   const std::string& detail = {}) {
-    const int64_t seq = deps.step_begun(id, step, detail);
-    kill_point(step, "begun");
-    return seq;
-}
-
-void end_step(registry::Deployments& deps, int64_t id, int64_t seq, const std::string& step,
-              bool ok, const std::string& detail = {}) {
-    deps.step_ended(id, seq, ok, detail);
-    kill_point(step, "done");
 }
 
 std::string label_of(const docker::Container& c, const std::string& key) {
@@ -110,11 +86,13 @@ std::string DockerTarget::wait_healthy(const std::string& name, int64_t& externa
     for (;;) {
         last = probe_health(m_env.port, m_s.project.deploy->health_path,
                             std::chrono::milliseconds(1000));
-        if (last.empty()) {
+        const auto c = docker::inspect_container(m_docker, name);
+        // An answer counts only while the container runs: another process on the port (the
+        // container died with "address in use") must not pass for the new version.
+        if (last.empty() && c && c->running) {
             external_ms += ms_since(started);
             return "";
         }
-        const auto c = docker::inspect_container(m_docker, name);
         if (!c) {
             external_ms += ms_since(started);
             return fmt::format("container {} is gone", name);

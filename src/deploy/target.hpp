@@ -11,6 +11,7 @@
 
 #include "deploy/deploy.hpp"
 #include "docker/docker.hpp"
+#include "k8s/kubectl.hpp"
 
 namespace mloop::deploy {
 
@@ -32,6 +33,14 @@ class EnvLock {
 
 // GET http://127.0.0.1:port/path once; "" when it answered 2xx, else what went wrong.
 std::string probe_health(int port, const std::string& path, std::chrono::milliseconds timeout);
+
+// The journal of a deployment's steps (deploy.cpp). A step is recorded as begun before it is
+// done. MLOOP_TEST_KILL_AT=STEP:begun|done makes mloop SIGKILL itself right after journalling
+// that, as a power cut or `kill -9` would (the tests of SPEC §6's resume).
+int64_t begin_step(registry::Deployments& deps, int64_t id, const std::string& step,
+                   const std::string& detail = {});
+void end_step(registry::Deployments& deps, int64_t id, int64_t seq, const std::string& step,
+              bool ok, const std::string& detail = {});
 
 struct Outcome {
     std::string state;   // succeeded | rolled-back | failed | progressing
@@ -67,6 +76,54 @@ class DockerTarget {
     const config::Environment& m_env;
     docker::Client m_docker;
     bool m_quiet;
+};
+
+// The kubernetes target with the rolling strategy (kubernetes_target.cpp): one Deployment and
+// one Service named <project>-<env>, applied server-side with kubectl; the pod template carries
+// the deployment's id as the label io.mloop/deployment, which is how mloop tells its rollout
+// from the one before. A failed rollout is undone by re-applying the previous deployment's
+// recorded manifests.
+class KubernetesTarget {
+  public:
+    KubernetesTarget(train::Session& s, const config::Environment& env);
+
+    std::string name() const;  // <project>-<env>
+    std::string url() const;   // http://<name>.<namespace>.svc:<port>
+    k8s::Scope scope() const;
+    // The reference the cluster pulls: repository@sha256:… once pushed, else repository:tag.
+    static std::string image_reference(const registry::Image& image);
+    // The image a deployment applied, as its spec recorded it ("" when unknown).
+    static std::string recorded_image(const registry::Deployment& d);
+    // The manifests, by file name (deployment.yaml, service.yaml), rendered from the templates.
+    // `reference`: the image to run, when not image_reference(image) (a rollback runs what the
+    // deployment it returns to ran).
+    std::vector<std::pair<std::string, std::string>> render(
+        int64_t deployment, const registry::Image& image, const std::string& reference = {}) const;
+    // kubectl apply … -f DIR, as run.
+    std::vector<std::string> apply_argv(const std::filesystem::path& dir) const;
+
+    // Journals and does each step: apply the manifests in `dir`, wait for the rollout, then
+    // finish, or undo by re-applying `previous`'s manifests.
+    Outcome apply(int64_t deployment, const std::filesystem::path& dir, const std::string& image,
+                  const std::optional<registry::Deployment>& previous, bool wait,
+                  int64_t& external_ms);
+    // Finishes or undoes a deployment whose mloop died mid-way; an empty `action` when the
+    // cluster cannot be read, and the deployment stays as it is.
+    Recovery recover(const registry::Deployment& d);
+    // The live Deployment, for status.
+    void describe_live(EnvStatus& st);
+
+  private:
+    // "" once the Deployment runs `image` from deployment `id` on every replica, else why not.
+    std::string wait_rollout(int64_t id, const std::string& image, int64_t& external_ms);
+    // Re-applies `previous`'s manifests and waits for them (best effort); false when there is
+    // nothing to restore.
+    bool restore(const std::optional<registry::Deployment>& previous, int64_t& external_ms);
+    process::Result apply_dir(const std::filesystem::path& dir, int64_t& external_ms);
+
+    train::Session& m_s;
+    const config::Environment& m_env;
+    k8s::Client m_kubectl;
 };
 
 }  // namespace mloop::deploy

@@ -218,6 +218,27 @@ std::string template_text(const config::Project& project, const std::string& nam
         "'Dockerfile.scratch' (mloop's static model server)");
 }
 
+std::vector<DataCheck> training_data(train::Session& s, const registry::VersionRef& v) {
+    std::vector<DataCheck> out;
+    for (const auto& in : registry::Runs(s.db()).inputs(train_run_of(s.db(), v))) {
+        if (in.kind == "dataset") {
+            out.push_back({in.name, in.digest, registry::passed(s.db(), in.digest)});
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> data_refusals(const std::vector<DataCheck>& data) {
+    std::vector<std::string> out;
+    for (const auto& d : data) {
+        if (d.passed && !*d.passed) {
+            out.push_back(fmt::format("its training data {} ({}) failed validation", d.name,
+                                      d.digest.substr(0, 19)));
+        }
+    }
+    return out;
+}
+
 Result package(train::Session& s, const Options& o) {
     const auto started = Clock::now();
     Result r;
@@ -246,16 +267,9 @@ Result package(train::Session& s, const Options& o) {
                 fmt::format("{} fails its gates ({})", v.text(), util::join(failed, ", ")));
         }
     }
-    for (const auto& in : inputs) {
-        if (in.kind != "dataset") {
-            continue;
-        }
-        DataCheck d{in.name, in.digest, registry::passed(db, in.digest)};
-        if (d.passed && !*d.passed) {
-            r.refusals.push_back(fmt::format("its training data {} ({}) failed validation", in.name,
-                                             in.digest.substr(0, 19)));
-        }
-        r.data.push_back(std::move(d));
+    r.data = training_data(s, v);
+    for (auto& why : data_refusals(r.data)) {
+        r.refusals.push_back(std::move(why));
     }
     if (!r.refusals.empty()) {
         if (!o.force) {

@@ -57,6 +57,11 @@ struct Result {
 
 Result package(train::Session& s, const Options& options);
 
+// The datasets that trained the version, each with the verdict of its latest validation.
+std::vector<DataCheck> training_data(train::Session& s, const registry::VersionRef& v);
+// "its training data train (sha256:51d45b30ffdd) failed validation", one per failed dataset.
+std::vector<std::string> data_refusals(const std::vector<DataCheck>& data);
+
 // The image recorded for the version, if docker still has it; else packages it (the caller has
 // checked the gates; training data that failed validation still refuses, unless `force`).
 registry::Image ensure_packaged(train::Session& s, const registry::VersionRef& v, bool quiet,
