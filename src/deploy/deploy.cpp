@@ -126,18 +126,17 @@ void write_rendered(const fs::path& dir, const Files& files) {
     }
 }
 
-Result run_kubernetes(train::Session& s, const config::Environment& env, Result r,
-                      const registry::Image& image, bool wait, bool forced,
-                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
-    registry::Db& db = s.db();
-    KubernetesTarget target(s, env);
-    registry::Deployments deps(db);
-    const auto current = deps.current(env.name);
+// The row a deployment starts as ('pending'; spec and manifests follow once rendered).
+registry::Deployment new_deployment(const std::string& env, const std::string& kind,
+                                    const std::string& target, const std::string& strategy,
+                                    const registry::Image& image,
+                                    const std::optional<registry::Deployment>& current,
+                                    const std::optional<int64_t>& rollback_to, bool forced) {
     registry::Deployment d;
-    d.env = env.name;
-    d.kind = r.kind;
-    d.target = "kubernetes";
-    d.strategy = "rolling";
+    d.env = env;
+    d.kind = kind;
+    d.target = target;
+    d.strategy = strategy;
     d.model = image.model;
     d.version = image.version;
     d.image = image.id;
@@ -145,7 +144,18 @@ Result run_kubernetes(train::Session& s, const config::Environment& env, Result 
     d.rollback_to = rollback_to;
     d.forced = forced;
     d.spec = "{}";
-    d.manifests = "";
+    return d;
+}
+
+Result run_kubernetes(train::Session& s, const config::Environment& env, Result r,
+                      const registry::Image& image, bool wait, bool forced,
+                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+    registry::Db& db = s.db();
+    KubernetesTarget target(s, env);
+    registry::Deployments deps(db);
+    const auto current = deps.current(env.name);
+    const registry::Deployment d = new_deployment(env.name, r.kind, "kubernetes", "rolling", image,
+                                                  current, rollback_to, forced);
     r.deployment = db.write([&] { return deps.begin(d); });
     std::string ref = KubernetesTarget::image_reference(image);
     if (rollback_to) {
@@ -195,19 +205,8 @@ Result run_deployment(train::Session& s, const config::Environment& env, Result 
     DockerTarget target(s, env, quiet);
     registry::Deployments deps(db);
     const auto current = deps.current(env.name);
-    registry::Deployment d;
-    d.env = env.name;
-    d.kind = r.kind;
-    d.target = "docker";
-    d.strategy = "recreate";
-    d.model = image.model;
-    d.version = image.version;
-    d.image = image.id;
-    d.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
-    d.rollback_to = rollback_to;
-    d.forced = forced;
-    d.spec = "{}";
-    d.manifests = "";
+    const registry::Deployment d =
+        new_deployment(env.name, r.kind, "docker", "recreate", image, current, rollback_to, forced);
     r.deployment = db.write([&] { return deps.begin(d); });
     const auto spec = target.spec_for(r.deployment, image);
     const auto spec_json = DockerTarget::spec_json(spec);
@@ -357,15 +356,8 @@ Result deploy(train::Session& s, const Options& o) {
 
     // Checks: gates, `requires`, the training data's validation (through packaging).
     r.gates = train::check_gates(s, v, o.echo);
-    if (!r.gates->passed()) {
-        std::vector<std::string> failed;
-        for (const auto& g : r.gates->gates) {
-            if (g.verdict == "fail") {
-                failed.push_back(g.metric);
-            }
-        }
-        r.refusals.push_back(
-            fmt::format("{} fails its gates ({})", v.text(), util::join(failed, ", ")));
+    if (auto why = package::gate_refusal(*r.gates)) {
+        r.refusals.push_back(std::move(*why));
     }
     if (env.requires_env) {
         bool ok = false;

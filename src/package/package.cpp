@@ -218,6 +218,20 @@ std::string template_text(const config::Project& project, const std::string& nam
         "'Dockerfile.scratch' (mloop's static model server)");
 }
 
+std::optional<std::string> gate_refusal(const train::GateReport& report) {
+    if (report.passed()) {
+        return std::nullopt;
+    }
+    std::vector<std::string> failed;
+    for (const auto& g : report.gates) {
+        if (g.verdict == "fail") {
+            failed.push_back(g.metric);
+        }
+    }
+    return fmt::format("{} fails its gates ({})", report.candidate.text(),
+                       util::join(failed, ", "));
+}
+
 std::vector<DataCheck> training_data(train::Session& s, const registry::VersionRef& v) {
     std::vector<DataCheck> out;
     for (const auto& in : registry::Runs(s.db()).inputs(train_run_of(s.db(), v))) {
@@ -256,15 +270,8 @@ Result package(train::Session& s, const Options& o) {
     // Refusals: failing gates, training data that failed validation.
     if (o.check_gates) {
         r.gates = train::check_gates(s, v, o.echo);
-        if (!r.gates->passed()) {
-            std::vector<std::string> failed;
-            for (const auto& g : r.gates->gates) {
-                if (g.verdict == "fail") {
-                    failed.push_back(g.metric);
-                }
-            }
-            r.refusals.push_back(
-                fmt::format("{} fails its gates ({})", v.text(), util::join(failed, ", ")));
+        if (auto why = gate_refusal(*r.gates)) {
+            r.refusals.push_back(std::move(*why));
         }
     }
     r.data = training_data(s, v);

@@ -57,6 +57,9 @@ struct Result {
 
 Result package(train::Session& s, const Options& options);
 
+// "churn@3 fails its gates (auc, log_loss)" when a gate failed.
+std::optional<std::string> gate_refusal(const train::GateReport& report);
+
 // The datasets that trained the version, each with the verdict of its latest validation.
 std::vector<DataCheck> training_data(train::Session& s, const registry::VersionRef& v);
 // "its training data train (sha256:51d45b30ffdd) failed validation", one per failed dataset.
