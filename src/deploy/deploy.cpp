@@ -354,7 +354,7 @@ Result deploy(train::Session& s, const Options& o) {
     }
     require_supported(env, o.strategy);
 
-    // Checks: gates, `requires`, the training data's validation (through packaging).
+    // Checks: gates, `requires`, the training data's validation.
     r.gates = train::check_gates(s, v, o.echo);
     if (auto why = package::gate_refusal(*r.gates)) {
         r.refusals.push_back(std::move(*why));
