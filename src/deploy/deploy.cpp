@@ -17,6 +17,7 @@
 #include "package/package.hpp"
 #include "registry/registry.hpp"
 #include "registry/validations.hpp"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 #include "workspace/workspace.hpp"
@@ -25,12 +26,9 @@ namespace mloop::deploy {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using util::ms_since;
 
 namespace {
-
-int64_t ms_since(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 const config::Environment& environment(const train::Session& s, const std::string& name) {
     const config::Environment* env = s.project.environment(name);

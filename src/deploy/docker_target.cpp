@@ -10,18 +10,16 @@
 #include "deploy/target.hpp"
 #include "error/error.hpp"
 #include "registry/registry.hpp"
+#include "util/clock.hpp"
 #include "util/text.hpp"
 
 namespace mloop::deploy {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using util::ms_since;
 
 namespace {
-
-int64_t ms_since(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 std::string label_of(const docker::Container& c, const std::string& key) {
     const auto it = c.labels.find(key);

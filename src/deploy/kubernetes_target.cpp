@@ -15,20 +15,18 @@
 #include "package/package.hpp"
 #include "registry/registry.hpp"
 #include "render/template.hpp"
+#include "util/clock.hpp"
 #include "util/text.hpp"
 
 namespace mloop::deploy {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using util::ms_since;
 
 namespace {
 
 constexpr const char* k_deployment_label = "io.mloop/deployment";
-
-int64_t ms_since(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 std::string label_of(const std::map<std::string, std::string>& labels, const std::string& key) {
     const auto it = labels.find(key);

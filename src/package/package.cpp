@@ -20,6 +20,7 @@
 #include "registry/validations.hpp"
 #include "render/template.hpp"
 #include "store/tree.hpp"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -27,12 +28,9 @@ namespace mloop::package {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using util::ms_since;
 
 namespace {
-
-int64_t ms_since(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 std::string rfc3339_now() {
     const auto now = std::chrono::system_clock::now();
