@@ -9,48 +9,25 @@
 
 #include "deploy/analysis.hpp"
 #include "process/runner.hpp"
+#include "test_http_server.hpp"
 
 using namespace mloop;
 using namespace mloop::deploy;
 
 namespace {
 
-// Answers one HTTP request on 127.0.0.1 with `body` (status 200 unless given) and keeps the
-// request line.
+// Answers one query with `body` (status 200 unless given), as Prometheus's HTTP API would.
 struct Prometheus {
-    int fd = -1;
-    int port = 0;
-    std::string request;
-    std::thread thread;
+    test_http::OneShot server;
+    int port;
+    const std::string& request;
 
-    explicit Prometheus(const std::string& body, int status = 200) {
-        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        ::listen(fd, 1);
-        const std::string answer = "HTTP/1.1 " + std::to_string(status) +
-                                   " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body;
-        thread = std::thread([this, answer] {
-            const int c = ::accept(fd, nullptr, nullptr);
-            char buf[4096];
-            const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-            if (n > 0) {
-                request.assign(buf, static_cast<size_t>(n));
-            }
-            ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
-            ::close(c);
-        });
-    }
-    ~Prometheus() {
-        thread.join();
-        ::close(fd);
-    }
+    explicit Prometheus(const std::string& body, int status = 200)
+        : server("HTTP/1.1 " + std::to_string(status) +
+                 " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body),
+          port(server.port),
+          request(server.received) {}
     config::Analysis check(std::optional<double> min, std::optional<double> max) const {
         config::Analysis a;
         a.kind = config::Analysis::Kind::prometheus;
