@@ -48,6 +48,9 @@ class DeployCommand : public Command {
         train::Session s = train::open_session(config::load_project(ctx.project_file()),
                                                ctx.paths(), *runner, reporter);
         m_opts.quiet = ctx.out.quiet() || ctx.out.json();
+        m_opts.progress = [&ctx](const std::string& line) {
+            ctx.out.note(line);
+        };
         m_opts.echo = !m_opts.quiet;
         const auto r = deploy::deploy(s, m_opts);
         if (ctx.out.json()) {

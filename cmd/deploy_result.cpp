@@ -26,8 +26,28 @@ nlohmann::ordered_json recoveries_json(const std::vector<deploy::Recovery>& reco
     return a;
 }
 
+void print_notes(Context& ctx, const std::vector<std::string>& notes) {
+    for (const auto& n : notes) {
+        ctx.out.note(n);
+    }
+}
+
+nlohmann::ordered_json analysis_json(const std::vector<deploy::CheckResult>& checks) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto& c : checks) {
+        a.push_back(
+            {{"kind", c.kind},
+             {"what", c.what},
+             {"passed", c.passed},
+             {"value", c.value ? nlohmann::ordered_json(*c.value) : nlohmann::ordered_json()},
+             {"reason", c.reason}});
+    }
+    return a;
+}
+
 void print_deployment(Context& ctx, const deploy::Result& r) {
     print_recoveries(ctx, r.recovered);
+    print_notes(ctx, r.notes);
     if (r.gates) {
         print_gates(ctx.out, *r.gates);
     }
@@ -104,7 +124,10 @@ nlohmann::ordered_json deployment_json(const deploy::Result& r) {
              }
              return m;
          }()},
+        {"strategy", r.strategy},
+        {"analysis", analysis_json(r.analysis)},
         {"recovered", recoveries_json(r.recovered)},
+        {"notes", r.notes},
         {"timing", {{"total_ms", r.total_ms}, {"external_ms", r.external_ms}}}};
     if (r.gates) {
         j["gates"] = gates_json(*r.gates);

@@ -16,5 +16,6 @@ nlohmann::ordered_json deployment_json(const deploy::Result& r);
 int deployment_exit_code(Context& ctx, const deploy::Result& r);
 void print_recoveries(Context& ctx, const std::vector<deploy::Recovery>& recovered);
 nlohmann::ordered_json recoveries_json(const std::vector<deploy::Recovery>& recovered);
+void print_notes(Context& ctx, const std::vector<std::string>& notes);
 
 }  // namespace mloop::cli

@@ -30,6 +30,9 @@ class RollbackCommand : public Command {
         train::Session s = train::open_session(config::load_project(ctx.project_file()),
                                                ctx.paths(), *runner, reporter);
         m_opts.quiet = ctx.out.quiet() || ctx.out.json();
+        m_opts.progress = [&ctx](const std::string& line) {
+            ctx.out.note(line);
+        };
         const auto r = deploy::rollback(s, m_opts);
         if (ctx.out.json()) {
             ctx.out.json(deployment_json(r));

@@ -57,6 +57,7 @@ class StatusCommand : public Command {
                 j["differences"] = st.differences;
                 j["monitor"] = st.monitor;
                 j["recovered"] = recoveries_json(st.recovered);
+                j["notes"] = st.notes;
                 a.push_back(j);
             }
             ctx.out.json(a);
@@ -72,6 +73,7 @@ class StatusCommand : public Command {
                          {"AGE"}});
         for (const auto& st : all) {
             print_recoveries(ctx, st.recovered);
+            print_notes(ctx, st.notes);
             std::string dep = "—";
             std::string version = "—";
             std::string age = "—";

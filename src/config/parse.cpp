@@ -101,7 +101,8 @@ class Map {
     bool number(std::string_view key, double& out);
     bool number(std::string_view key, std::optional<double>& out);
     bool fraction(std::string_view key, std::optional<double>& out, bool allow_zero);
-    bool duration(std::string_view key, Seconds& out);
+    // `allow_zero`: 0s means "none" (a canary step without a pause, an immediate scale-down).
+    bool duration(std::string_view key, Seconds& out, bool allow_zero = false);
     bool duration(std::string_view key, std::optional<Seconds>& out);
     bool choice(std::string_view key, std::string& out, std::initializer_list<const char*> allowed);
     bool require(std::string_view key);
@@ -432,7 +433,7 @@ bool Map::fraction(std::string_view key, std::optional<double>& out, bool allow_
     return true;
 }
 
-bool Map::duration(std::string_view key, Seconds& out) {
+bool Map::duration(std::string_view key, Seconds& out, bool allow_zero) {
     const Node* n = get(key);
     if (n == nullptr) {
         return false;
@@ -447,7 +448,7 @@ bool Map::duration(std::string_view key, Seconds& out) {
         m_p.error(n->mark, fmt::format("'{}': {}", path(key), d.error()));
         return false;
     }
-    if (d->count() == 0) {
+    if (d->count() == 0 && !allow_zero) {
         m_p.error(n->mark, fmt::format("'{}' must be longer than zero", path(key)));
         return false;
     }
@@ -972,9 +973,9 @@ void Parser::parse_environment(Map& envs, const Node::Entry& e, Environment& env
             }
         }
     }
-    canary.duration("pause", env.canary_pause);
+    canary.duration("pause", env.canary_pause, true);
     Map bg(*this, m.get("bluegreen"), "deploy.environments.*.bluegreen", shown + ".bluegreen");
-    bg.duration("scale_down_delay", env.scale_down_delay);
+    bg.duration("scale_down_delay", env.scale_down_delay, true);
     m.integer("max_restarts", env.max_restarts, 0, 1000);
     m.text("requires", env.requires_env);
     const Node* analysis = m.get("analysis");

@@ -53,16 +53,9 @@ bool is_kubernetes(const config::Environment& env) {
     return env.target == config::Target::kubernetes;
 }
 
-// Kubernetes environments deploy with the rolling strategy only, for now.
-void require_supported(const config::Environment& env, std::optional<config::Strategy> strategy) {
-    const config::Strategy s = strategy ? *strategy : env.strategy;
-    if (is_kubernetes(env) && s != config::Strategy::rolling) {
-        throw error::UsageError(
-            fmt::format("environment '{}' has target kubernetes with strategy {}, which this "
-                        "mloop cannot deploy yet",
-                        env.name, config::strategy_name(s)),
-            "deploy with --strategy rolling; canary and bluegreen are being built");
-    }
+config::Strategy strategy_of(const config::Environment& env,
+                             std::optional<config::Strategy> strategy) {
+    return strategy ? *strategy : env.strategy;
 }
 
 // Fault injection for the tests of SPEC §6's resume.
@@ -105,21 +98,22 @@ using Files = std::vector<std::pair<std::string, std::string>>;
 fs::path write_manifests(train::Session& s, const std::string& env, int64_t id,
                          const Files& files) {
     const fs::path dir = fs::absolute(s.paths.state / "manifests" / env / std::to_string(id));
-    workspace::make_private_dir(dir);
     for (const auto& [name, text] : files) {
+        workspace::make_private_dir((dir / name).parent_path());
         write_file(dir / name, text);
     }
     return dir;
 }
 
 void write_rendered(const fs::path& dir, const Files& files) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
-        throw error::UsageError(
-            fmt::format("cannot create '{}': {}", util::display_path(dir), ec.message()));
-    }
     for (const auto& [name, text] : files) {
+        std::error_code ec;
+        fs::create_directories((dir / name).parent_path(), ec);
+        if (ec) {
+            throw error::UsageError(fmt::format("cannot create '{}': {}",
+                                                util::display_path((dir / name).parent_path()),
+                                                ec.message()));
+        }
         write_file(dir / name, text);
     }
 }
@@ -145,29 +139,52 @@ registry::Deployment new_deployment(const std::string& env, const std::string& k
     return d;
 }
 
+// How run_deployment goes about it.
+struct Run {
+    bool wait = true;
+    bool quiet = false;
+    bool forced = false;
+    std::optional<int64_t> rollback_to;
+    config::Strategy strategy = config::Strategy::rolling;
+    std::function<void(const std::string&)> progress;
+    Clock::time_point started;
+};
+
 Result run_kubernetes(train::Session& s, const config::Environment& env, Result r,
-                      const registry::Image& image, bool wait, bool forced,
-                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+                      const registry::Image& image, const Run& run) {
     registry::Db& db = s.db();
-    KubernetesTarget target(s, env);
+    const bool forced = run.forced;
+    const auto& rollback_to = run.rollback_to;
+    const config::Strategy strategy = run.strategy;
+    KubernetesTarget target(s, env, run.progress);
     registry::Deployments deps(db);
     const auto current = deps.current(env.name);
-    const registry::Deployment d = new_deployment(env.name, r.kind, "kubernetes", "rolling", image,
-                                                  current, rollback_to, forced);
+    const registry::Deployment d =
+        new_deployment(env.name, r.kind, "kubernetes", config::strategy_name(strategy), image,
+                       current, rollback_to, forced);
     r.deployment = db.write([&] { return deps.begin(d); });
     std::string ref = KubernetesTarget::image_reference(image);
+    Layout layout = target.plan(r.deployment, strategy, current);
     if (rollback_to) {
         // What the deployment returned to ran, even if the image was pushed since.
         if (const auto to = deps.get(*rollback_to)) {
             const std::string was = KubernetesTarget::recorded_image(*to);
             ref = was.empty() ? ref : was;
+            layout = target.plan_rollback(r.deployment, strategy, current, *to);
         }
     }
-    const Files files = target.render(r.deployment, image, ref);
+    const Files files = target.render(r.deployment, image, layout, ref);
     r.rendered = files;
     r.manifests = write_manifests(s, env.name, r.deployment, files);
     r.argv = target.apply_argv(r.manifests);
-    nlohmann::json spec{{"image", ref}, {"argv", r.argv}, {"manifests", nlohmann::json::object()}};
+    nlohmann::json spec{{"image", ref},
+                        {"argv", r.argv},
+                        {"layout",
+                         {{"strategy", layout.strategy},
+                          {"serving", layout.serving},
+                          {"color", layout.color},
+                          {"pods_of", layout.pods_of}}},
+                        {"manifests", nlohmann::json::object()}};
     for (const auto& [name, text] : files) {
         spec["manifests"][name] = text;
     }
@@ -177,7 +194,8 @@ Result run_kubernetes(train::Session& s, const config::Environment& env, Result 
     r.image = image;
     Outcome out;
     try {
-        out = target.apply(r.deployment, r.manifests, ref, current, wait, r.external_ms);
+        out = target.apply(r.deployment, r.manifests, ref, layout, current, run.wait,
+                           rollback_to.has_value(), r.external_ms);
     } catch (const error::ExternalError& e) {
         // kubectl could not be run: the deployment is recorded failed, not left in flight.
         conclude(s, r.deployment, env.name, image.model, image.version, forced, "failed", e.what());
@@ -185,20 +203,26 @@ Result run_kubernetes(train::Session& s, const config::Environment& env, Result 
     }
     r.state = out.state;
     r.reason = out.reason;
+    r.analysis = out.analysis;
     if (out.state != "progressing") {
         conclude(s, r.deployment, env.name, image.model, image.version, forced, out.state,
                  out.reason);
     }
-    r.total_ms = ms_since(started);
+    r.strategy = layout.strategy;
+    r.total_ms = ms_since(run.started);
     return r;
 }
 
 Result run_deployment(train::Session& s, const config::Environment& env, Result r,
-                      const registry::Image& image, bool wait, bool quiet, bool forced,
-                      const std::optional<int64_t>& rollback_to, const Clock::time_point started) {
+                      const registry::Image& image, const Run& run) {
     if (is_kubernetes(env)) {
-        return run_kubernetes(s, env, std::move(r), image, wait, forced, rollback_to, started);
+        return run_kubernetes(s, env, std::move(r), image, run);
     }
+    const bool quiet = run.quiet;
+    const bool forced = run.forced;
+    const bool wait = run.wait;
+    const auto& rollback_to = run.rollback_to;
+    r.strategy = "recreate";
     registry::Db& db = s.db();
     DockerTarget target(s, env, quiet);
     registry::Deployments deps(db);
@@ -234,7 +258,7 @@ Result run_deployment(train::Session& s, const config::Environment& env, Result 
         conclude(s, r.deployment, env.name, image.model, image.version, forced, out.state,
                  out.reason);
     }
-    r.total_ms = ms_since(started);
+    r.total_ms = ms_since(run.started);
     return r;
 }
 
@@ -287,11 +311,23 @@ EnvLock::~EnvLock() {
 namespace {
 
 // recover() for a caller that holds the environment's lock already (deploy, rollback): a
-// second flock on the file, through another descriptor, would fail even in this process.
-std::vector<Recovery> recover_locked(train::Session& s, const std::string& env_name) {
+// second flock on the file, through another descriptor, would fail even in this process. Then
+// the housekeeping that is due: blue-green's old colour scaled down after scale_down_delay
+// (what it did goes into `notes`).
+std::vector<Recovery> recover_locked(train::Session& s, const std::string& env_name,
+                                     std::vector<std::string>& notes) {
     std::vector<Recovery> out;
     registry::Deployments deps(s.db());
     const config::Environment* env = s.project.environment(env_name);
+    if (env != nullptr && is_kubernetes(*env)) {
+        if (const auto current = deps.current(env_name);
+            current && current->target == "kubernetes") {
+            const std::string done = KubernetesTarget(s, *env).scale_down_due(*current);
+            if (!done.empty()) {
+                notes.push_back(done);
+            }
+        }
+    }
     for (const auto& d : deps.unfinished(env_name)) {
         if (registry::Deployments::owner_alive(d) || env == nullptr) {
             continue;
@@ -315,15 +351,20 @@ std::vector<Recovery> recover_locked(train::Session& s, const std::string& env_n
 
 }  // namespace
 
-std::vector<Recovery> recover(train::Session& s, const std::string& env_name) {
-    if (registry::Deployments(s.db()).unfinished(env_name).empty()) {
+std::vector<Recovery> recover(train::Session& s, const std::string& env_name,
+                              std::vector<std::string>& notes) {
+    registry::Deployments deps(s.db());
+    const auto current = deps.current(env_name);
+    const bool scale_down_pending =
+        current && current->spec.find("\"scale_down\"") != std::string::npos;
+    if (deps.unfinished(env_name).empty() && !scale_down_pending) {
         return {};
     }
     EnvLock lock(s.paths.state, env_name, false);
     if (!lock.held()) {
         return {};  // a live mloop is deploying there
     }
-    return recover_locked(s, env_name);
+    return recover_locked(s, env_name, notes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,7 +391,13 @@ Result deploy(train::Session& s, const Options& o) {
                         "is a docker one",
                         config::strategy_name(*o.strategy), o.env));
     }
-    require_supported(env, o.strategy);
+    const config::Strategy strategy = strategy_of(env, o.strategy);
+    if (is_kubernetes(env) && o.no_wait && strategy != config::Strategy::rolling) {
+        throw error::UsageError(
+            fmt::format("--no-wait cannot be used with the {} strategy: mloop drives its steps",
+                        config::strategy_name(strategy)),
+            "deploy with --strategy rolling to start a rollout and return");
+    }
 
     // Checks: gates, `requires`, the training data's validation.
     r.gates = train::check_gates(s, v, o.echo);
@@ -395,7 +442,9 @@ Result deploy(train::Session& s, const Options& o) {
         r.image = image;
         if (is_kubernetes(env)) {
             KubernetesTarget target(s, env);
-            const Files files = target.render(0, shown);
+            const auto current = registry::Deployments(db).current(o.env);
+            const Files files = target.render(0, shown, target.plan(0, strategy, current));
+            r.strategy = config::strategy_name(strategy);
             r.url = target.url();
             r.rendered = files;
             if (!o.render_dir.empty()) {
@@ -435,11 +484,16 @@ Result deploy(train::Session& s, const Options& o) {
     }
 
     EnvLock lock(s.paths.state, o.env, true);
-    r.recovered = recover_locked(s, o.env);
+    r.recovered = recover_locked(s, o.env, r.notes);
     const registry::Image image = package::ensure_packaged(s, v, o.quiet, o.force);
-    const bool forced = r.forced;
-    return run_deployment(s, env, std::move(r), image, !o.no_wait, o.quiet, forced, std::nullopt,
-                          started);
+    Run run;
+    run.wait = !o.no_wait;
+    run.quiet = o.quiet;
+    run.forced = r.forced;
+    run.strategy = strategy;
+    run.progress = o.progress;
+    run.started = started;
+    return run_deployment(s, env, std::move(r), image, run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,14 +505,13 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
     r.env = o.env;
     r.kind = "rollback";
     const config::Environment& env = environment(s, o.env);
-    require_supported(env, std::nullopt);
     registry::Db& db = s.db();
     registry::Deployments deps(db);
 
     std::optional<EnvLock> lock;
     if (!o.dry_run) {
         lock.emplace(s.paths.state, o.env, true);
-        r.recovered = recover_locked(s, o.env);
+        r.recovered = recover_locked(s, o.env, r.notes);
     }
     const auto current = deps.current(o.env);
     std::optional<registry::Deployment> target;
@@ -532,7 +585,10 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
     r.version = {image->model, image->version, std::nullopt};
     if (o.dry_run && is_kubernetes(env)) {
         KubernetesTarget t(s, env);
-        r.rendered = t.render(0, *image);
+        const auto to = target ? deps.get(target->id) : std::nullopt;
+        r.rendered = t.render(
+            0, *image,
+            to ? t.plan_rollback(0, env.strategy, current, *to) : t.plan(0, env.strategy, current));
         r.argv = t.apply_argv(s.paths.state / "manifests" / o.env / "<id>");
         r.image = image;
         r.previous = current ? std::optional<int64_t>(current->id) : std::nullopt;
@@ -557,8 +613,13 @@ Result rollback(train::Session& s, const RollbackOptions& o) {
                                                image->reference(), image->image_id.substr(0, 19)),
                                    "package the version again with 'mloop package'");
     }
-    const auto to = r.rollback_to;
-    return run_deployment(s, env, std::move(r), *image, true, o.quiet, false, to, started);
+    Run run;
+    run.quiet = o.quiet;
+    run.rollback_to = r.rollback_to;
+    run.strategy = env.strategy;
+    run.progress = o.progress;
+    run.started = started;
+    return run_deployment(s, env, std::move(r), *image, run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,9 +657,12 @@ std::vector<EnvStatus> status(train::Session& s, const std::string& env_name, bo
                                                          : config::strategy_name(env->strategy))
                 : "—";
         if (probe_live && env) {
-            st.recovered = recover(s, name);
+            st.recovered = recover(s, name, st.notes);
         }
         st.current = deps.current(name);
+        if (st.current && st.current->target == "kubernetes") {
+            st.strategy = st.current->strategy;  // what it was deployed with (--strategy)
+        }
         if (st.current) {
             st.image = registry::Images(s.db()).get(st.current->image);
         }

@@ -4,17 +4,18 @@
 // whose mloop died is finished or undone by the next deploy, rollback or status for its
 // environment, judged by the journal and the live state (recover()).
 //
-// Targets: docker (docker_target.cpp) and kubernetes with the rolling strategy
-// (kubernetes_target.cpp). Canary and blue-green are the CD issue's next step; until they land
-// such an environment is refused with a clear message.
+// Targets: docker (docker_target.cpp) and kubernetes (kubernetes_target.cpp: rolling;
+// kubernetes_strategies.cpp: canary and blue-green, with the analysis of analysis.hpp).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "deploy/analysis.hpp"
 #include "registry/deployments.hpp"
 #include "registry/refs.hpp"
 #include "train/gates.hpp"
@@ -32,6 +33,8 @@ struct Options {
     bool dry_run = false;
     bool quiet = false;  // docker's own output off stderr
     bool echo = false;   // evaluation commands stream their output
+    // Called with a line for each canary step, analysis check and colour switch as it happens.
+    std::function<void(const std::string&)> progress;
 };
 
 // What recover() did with a deployment whose mloop died.
@@ -63,6 +66,9 @@ struct Result {
     std::vector<std::pair<std::string, std::string>> rendered;
     std::string url;
     std::vector<Recovery> recovered;
+    std::vector<std::string> notes;     // housekeeping done on the way (a scale-down)
+    std::vector<CheckResult> analysis;  // the last analysis run (canary, blue-green)
+    std::string strategy;               // recreate | rolling | canary | bluegreen
     int64_t total_ms = 0;
     int64_t external_ms = 0;  // in docker (or kubectl) and waiting for health
 };
@@ -74,6 +80,7 @@ struct RollbackOptions {
     std::string to;  // deploy/N or MODEL@VER; empty: the last good deployment before the current
     bool dry_run = false;
     bool quiet = false;
+    std::function<void(const std::string&)> progress;
 };
 Result rollback(train::Session& s, const RollbackOptions& options);
 
@@ -85,6 +92,7 @@ struct EnvStatus {
     std::optional<registry::Image> image;
     std::optional<registry::Deployment> in_flight;  // pending or progressing, owner alive
     std::vector<Recovery> recovered;
+    std::vector<std::string> notes;  // housekeeping done on the way (a scale-down)
     std::string live;    // what runs: "running deploy/7", "no container", "unknown: …"
     std::string health;  // ok | failing: … | unknown | —
     std::vector<std::string> differences;  // where the live state differs from the registry
@@ -93,8 +101,10 @@ struct EnvStatus {
 // `env` empty: every environment of the project file and of the registry.
 std::vector<EnvStatus> status(train::Session& s, const std::string& env, bool probe_live);
 
-// Finishes or undoes the environment's deployments whose mloop died. Takes the environment's
-// deploy lock without waiting; returns nothing when another mloop holds it.
-std::vector<Recovery> recover(train::Session& s, const std::string& env);
+// Finishes or undoes the environment's deployments whose mloop died, and does the housekeeping
+// that is due (blue-green's old colour scaled down after scale_down_delay; said in `notes`).
+// Takes the environment's deploy lock without waiting; does nothing when another mloop holds it.
+std::vector<Recovery> recover(train::Session& s, const std::string& env,
+                              std::vector<std::string>& notes);
 
 }  // namespace mloop::deploy

@@ -169,11 +169,11 @@ Outcome DockerTarget::apply(int64_t id, const docker::RunSpec& spec, bool wait,
         const int64_t undo = begin_step(deps, id, "undo");
         restore_previous(external_ms);
         end_step(deps, id, undo, "undo", true);
-        return {live ? "rolled-back" : "failed", why};
+        return {live ? "rolled-back" : "failed", why, {}};
     }
     end_step(deps, id, seq, "start", true, std::string(util::trim(r.out)).substr(0, 12));
     if (!wait) {
-        return {"progressing", ""};
+        return {"progressing", "", {}};
     }
 
     // 3. Health.
@@ -187,7 +187,7 @@ Outcome DockerTarget::apply(int64_t id, const docker::RunSpec& spec, bool wait,
         external_ms += ms_since(started);
         restore_previous(external_ms);
         end_step(deps, id, undo, "undo", true);
-        return {live ? "rolled-back" : "failed", why};
+        return {live ? "rolled-back" : "failed", why, {}};
     }
 
     // 4. Finish: the previous container goes.
@@ -196,7 +196,7 @@ Outcome DockerTarget::apply(int64_t id, const docker::RunSpec& spec, bool wait,
     m_docker.try_run({"rm", "--force", "--", previous_name()});
     external_ms += ms_since(started);
     end_step(deps, id, seq, "finish", true);
-    return {"succeeded", ""};
+    return {"succeeded", "", {}};
 }
 
 Recovery DockerTarget::recover(const registry::Deployment& d) {

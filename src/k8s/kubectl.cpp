@@ -80,12 +80,47 @@ std::vector<std::string> scope_args(const Scope& scope) {
 }
 
 std::vector<std::string> apply_args(const Scope& scope, const std::string& path) {
+    return apply_args(scope, std::vector<std::string>{path});
+}
+
+std::vector<std::string> apply_args(const Scope& scope, const std::vector<std::string>& paths) {
     auto a = scope_args(scope);
     for (const char* arg : {"apply", "--server-side", "--field-manager=mloop", "--force-conflicts",
                             "--validate=false"}) {
         a.emplace_back(arg);
     }
-    a.push_back("--filename=" + path);
+    for (const auto& path : paths) {
+        a.push_back("--filename=" + path);
+    }
+    return a;
+}
+
+std::vector<std::string> scale_args(const Scope& scope, const std::string& name, int replicas) {
+    auto a = scope_args(scope);
+    a.emplace_back("scale");
+    a.emplace_back("deployment");
+    a.push_back(fmt::format("--replicas={}", replicas));
+    a.emplace_back("--");
+    a.push_back(name);
+    return a;
+}
+
+std::vector<std::string> delete_deployment_args(const Scope& scope, const std::string& name) {
+    auto a = scope_args(scope);
+    for (const char* arg :
+         {"delete", "deployment", "--ignore-not-found=true", "--wait=false", "--"}) {
+        a.emplace_back(arg);
+    }
+    a.push_back(name);
+    return a;
+}
+
+std::vector<std::string> get_service_args(const Scope& scope, const std::string& name) {
+    auto a = scope_args(scope);
+    for (const char* arg : {"get", "service", "--output=json", "--"}) {
+        a.emplace_back(arg);
+    }
+    a.push_back(name);
     return a;
 }
 
@@ -236,6 +271,44 @@ std::optional<DeploymentState> get_deployment(Client& kubectl, const Scope& scop
 std::vector<PodState> get_pods(Client& kubectl, const Scope& scope, const std::string& selector) {
     auto r = kubectl.run(get_pods_args(scope, selector), "list pods " + selector);
     return parse_pods(r.out);
+}
+
+std::optional<std::map<std::string, std::string>> get_service_selector(Client& kubectl,
+                                                                       const Scope& scope,
+                                                                       const std::string& name) {
+    auto r = kubectl.try_run(get_service_args(scope, name));
+    if (!r.ok()) {
+        if (r.exit_code && not_found(r)) {
+            return std::nullopt;
+        }
+        throw error::ExternalError(fmt::format("kubectl failed to get service {} ({}): {}", name,
+                                               r.describe(), kubectl_message(r)));
+    }
+    const Json j = parse_json(r.out, "for a service");
+    std::map<std::string, std::string> out;
+    for (const auto& [k, v] : object_at(object_at(j, "spec"), "selector").items()) {
+        if (v.is_string()) {
+            out[k] = v.get<std::string>();
+        }
+    }
+    return out;
+}
+
+void delete_deployment(Client& kubectl, const Scope& scope, const std::string& name) {
+    kubectl.run(delete_deployment_args(scope, name), "delete deployment " + name);
+}
+
+bool scale(Client& kubectl, const Scope& scope, const std::string& name, int replicas) {
+    auto r = kubectl.try_run(scale_args(scope, name, replicas));
+    if (!r.ok()) {
+        if (r.exit_code && not_found(r)) {
+            return false;
+        }
+        throw error::ExternalError(
+            fmt::format("kubectl failed to scale deployment {} to {} ({}): {}", name, replicas,
+                        r.describe(), kubectl_message(r)));
+    }
+    return true;
 }
 
 }  // namespace mloop::k8s

@@ -24,6 +24,14 @@ struct Scope {
 std::vector<std::string> scope_args(const Scope& scope);
 // apply --server-side --field-manager=mloop --force-conflicts --validate=false --filename=PATH
 std::vector<std::string> apply_args(const Scope& scope, const std::string& path);
+// The same with several --filename= options, applied in the order given.
+std::vector<std::string> apply_args(const Scope& scope, const std::vector<std::string>& paths);
+// scale deployment --replicas=N -- NAME
+std::vector<std::string> scale_args(const Scope& scope, const std::string& name, int replicas);
+// delete deployment --ignore-not-found=true --wait=false -- NAME
+std::vector<std::string> delete_deployment_args(const Scope& scope, const std::string& name);
+// get service --output=json -- NAME
+std::vector<std::string> get_service_args(const Scope& scope, const std::string& name);
 // get deployment --output=json -- NAME
 std::vector<std::string> get_deployment_args(const Scope& scope, const std::string& name);
 // get pods --selector=SELECTOR --output=json
@@ -95,5 +103,14 @@ std::vector<PodState> parse_pods(const std::string& json);
 std::optional<DeploymentState> get_deployment(Client& kubectl, const Scope& scope,
                                               const std::string& name);
 std::vector<PodState> get_pods(Client& kubectl, const Scope& scope, const std::string& selector);
+// The live Service's selector, or nullopt when there is no such Service. Throws ExternalError
+// when kubectl fails otherwise.
+std::optional<std::map<std::string, std::string>> get_service_selector(Client& kubectl,
+                                                                       const Scope& scope,
+                                                                       const std::string& name);
+// Deletes a Deployment if it exists. Throws ExternalError when kubectl fails.
+void delete_deployment(Client& kubectl, const Scope& scope, const std::string& name);
+// Scales a Deployment; false when it does not exist. Throws ExternalError on other failures.
+bool scale(Client& kubectl, const Scope& scope, const std::string& name, int replicas);
 
 }  // namespace mloop::k8s

@@ -104,4 +104,43 @@ TEST_SUITE("k8s") {
         CHECK(calls[0].command.program == "kubectl");
         CHECK(calls[0].command.args.back() == "x");
     }
+
+    TEST_CASE("several files, scale, delete and get service: names after --") {
+        Scope s{"", "ml"};
+        const auto a = apply_args(s, std::vector<std::string>{"d/service.yaml", "d/canary.yaml"});
+        CHECK(std::vector<std::string>(a.end() - 2, a.end()) ==
+              std::vector<std::string>{"--filename=d/service.yaml", "--filename=d/canary.yaml"});
+        CHECK(scale_args(s, "-c", 3) ==
+              std::vector<std::string>{"--namespace=ml", "--request-timeout=5s", "scale",
+                                       "deployment", "--replicas=3", "--", "-c"});
+        CHECK(delete_deployment_args(s, "c") ==
+              std::vector<std::string>{"--namespace=ml", "--request-timeout=5s", "delete",
+                                       "deployment", "--ignore-not-found=true", "--wait=false",
+                                       "--", "c"});
+        CHECK(get_service_args(s, "c") ==
+              std::vector<std::string>{"--namespace=ml", "--request-timeout=5s", "get", "service",
+                                       "--output=json", "--", "c"});
+    }
+
+    TEST_CASE("a Service's selector; scale of a missing Deployment is false, a refusal throws") {
+        FakeRunner runner;
+        runner.push(FakeRunner::exited(
+            0,
+            R"({"kind": "Service", "spec": {"selector": {"app": "churn", "io.mloop/color": "green"}}})"));
+        runner.push(
+            FakeRunner::exited(1, "", "Error from server (NotFound): services \"x\" not found\n"));
+        runner.push(FakeRunner::exited(0, "deployment.apps/c scaled\n"));
+        runner.push(FakeRunner::exited(
+            1, "", "Error from server (NotFound): deployments.apps \"c\" not found\n"));
+        runner.push(FakeRunner::exited(1, "", "Error from server (Forbidden): no\n"));
+        Client kubectl(runner, {});
+        const auto sel = get_service_selector(kubectl, {"", "ml"}, "c");
+        REQUIRE(sel.has_value());
+        CHECK(sel->at("io.mloop/color") == "green");
+        CHECK(sel->size() == 2);
+        CHECK_FALSE(get_service_selector(kubectl, {"", "ml"}, "x").has_value());
+        CHECK(scale(kubectl, {"", "ml"}, "c", 0));
+        CHECK_FALSE(scale(kubectl, {"", "ml"}, "c", 0));
+        CHECK_THROWS_AS(scale(kubectl, {"", "ml"}, "c", 0), mloop::error::ExternalError);
+    }
 }
