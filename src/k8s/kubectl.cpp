@@ -69,6 +69,22 @@ bool not_found(const process::Result& r) {
 
 }  // namespace
 
+std::string filename_value(const std::string& path) {
+    // kubectl reads --filename as a list in CSV (Go's encoding/csv): a comma splits the path, a
+    // quote in it is an error, unless the whole value is quoted with its quotes doubled.
+    if (path.find_first_of("\",\r\n") == std::string::npos) {
+        return path;
+    }
+    std::string out = "\"";
+    for (const char c : path) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
 std::vector<std::string> scope_args(const Scope& scope) {
     std::vector<std::string> a;
     if (!scope.context.empty()) {
@@ -90,7 +106,7 @@ std::vector<std::string> apply_args(const Scope& scope, const std::vector<std::s
         a.emplace_back(arg);
     }
     for (const auto& path : paths) {
-        a.push_back("--filename=" + path);
+        a.push_back("--filename=" + filename_value(path));
     }
     return a;
 }

@@ -22,6 +22,9 @@ struct Scope {
 
 // The options every kubectl call starts with: --context, --namespace, --request-timeout.
 std::vector<std::string> scope_args(const Scope& scope);
+// PATH as kubectl's --filename takes it: its value is a CSV list, so a path with a comma, a
+// quote or a line break is quoted, its quotes doubled.
+std::string filename_value(const std::string& path);
 // apply --server-side --field-manager=mloop --force-conflicts --validate=false --filename=PATH
 std::vector<std::string> apply_args(const Scope& scope, const std::string& path);
 // The same with several --filename= options, applied in the order given.

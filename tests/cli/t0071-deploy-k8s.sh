@@ -234,4 +234,19 @@ test_expect_success 'kubectl missing is exit 3, and the deployment is recorded f
     [ "$(live_image)" = "$REPO:v1" ]
 '
 
+test_expect_success 'paths with shell metacharacters, quotes and commas reach kubectl intact' '
+    hostile="$SCRATCH/x \$(touch pwned); \`touch pwned2\` it'"'"'s \"q\", | & *" &&
+    cp -a "$P" "$hostile" &&
+    cd "$hostile" &&
+    run mloop --json deploy staging churn@2 &&
+    expect_code 0 &&
+    expect_json "j[\"state\"] == \"succeeded\"" &&
+    expect_json "j[\"argv\"][-1] == \"--filename=\\\"\" + j[\"manifests\"].replace(\"\\\"\", \"\\\"\\\"\") + \"\\\"\"" &&
+    expect_json "j[\"manifests\"].startswith(\"$SCRATCH/x \$(touch pwned); \")" &&
+    [ "$(live_image)" = "$REPO:v2" ] &&
+    for d in "$SCRATCH" "$hostile" "$P" "$SCRATCH"/t*; do
+        [ ! -e "$d/pwned" ] && [ ! -e "$d/pwned2" ] || { fail "a shell ran in $d"; exit 1; }
+    done
+'
+
 test_done

@@ -70,6 +70,7 @@ text = text[:start] + """  environments:
       bluegreen: {scale_down_delay: 1h}
       analysis:
         - {command: [sh, -c, 'echo "$1" >> analysis.log; test ! -f fail-analysis', sh, "${deploy.url}"]}
+        - {command: [sh, -c, 'echo "token $1" >&2; test "$1" = "$SMOKE_TOKEN" && test ! -f fail-token', sh, "${env.SMOKE_TOKEN}"]}
 """ % (prom, query) + text[end:]
 open("mloop.yaml", "w").write(text)
 PY
@@ -187,7 +188,7 @@ test_expect_success 'blue-green: the first version goes to blue, the next to gre
     run mloop --json deploy bg churn@2 &&
     expect_code 0 &&
     id=$(last_id) &&
-    expect_json "j[\"strategy\"] == \"bluegreen\" and j[\"analysis\"][0][\"kind\"] == \"command\" and j[\"analysis\"][0][\"passed\"]" &&
+    expect_json "j[\"strategy\"] == \"bluegreen\" and [(c[\"kind\"], c[\"passed\"]) for c in j[\"analysis\"]] == [(\"command\", True), (\"command\", True)]" &&
     [ "$(journal "$id")" = "apply:done rollout:done analysis:done switch:done finish:done" ] &&
     [ "$(color_of "$B_NAME")" = green ] && [ "$(color_of "$B_NAME-preview")" = green ] &&
     [ "$(image_of ml-bg "$B_NAME-green")" = "$REPO:v2" ] && [ "$(pods_of ml-bg "$B_NAME-green")" = "$id" ] &&
@@ -267,6 +268,24 @@ test_expect_success 'blue-green: mloop killed after every journalled step; the n
         echo "# kill at $point: deploy/$killed $state, serving v$want on $color"
         mloop -q deploy bg churn@1 >/dev/null 2>&1 || { fail "$point: could not deploy v1 again"; exit 1; }
     done
+'
+
+test_expect_success 'a secret reaches the analysis command, and no manifest, journal, log or output' '
+    cd "$P" &&
+    export SMOKE_TOKEN=tok-9s3cr3t-k8s-v4lue &&
+    touch fail-token &&
+    run mloop --json deploy bg churn@3 &&
+    rm -f fail-token &&
+    expect_code 1 &&
+    expect_json "j[\"state\"] == \"rolled-back\" and \"token ***\" in j[\"reason\"]" &&
+    all="$OUT$ERR" &&
+    run mloop --json deploy bg churn@3 &&
+    expect_code 0 &&
+    expect_json "[c[\"passed\"] for c in j[\"analysis\"]] == [True, True]" &&
+    all="$all$OUT$ERR" &&
+    ! printf "%s" "$all" | grep -q "9s3cr3t" || { fail "the secret is in the output"; exit 1; }
+    found=$(grep -r -a -l "9s3cr3t" .mloop) ; [ -z "$found" ] || { fail "the secret is in: $found"; exit 1; }
+    ! k get deploy,svc,pods -A -o json | grep -q "9s3cr3t" || { fail "the secret is in the cluster"; exit 1; }
 '
 
 test_expect_success '--render writes each strategy'"'"'s manifests; --no-wait is refused with them' '

@@ -105,6 +105,13 @@ TEST_SUITE("k8s") {
         CHECK(calls[0].command.args.back() == "x");
     }
 
+    TEST_CASE("--filename is a CSV list to kubectl: a comma or a quote gets the path quoted") {
+        CHECK(filename_value("/p/x $(id) it's * &") == "/p/x $(id) it's * &");
+        CHECK(filename_value("/p/a,b") == "\"/p/a,b\"");
+        CHECK(filename_value("/p/\"q\"") == "\"/p/\"\"q\"\"\"");
+        CHECK(apply_args({"", "ml"}, "/p/a,b").back() == "--filename=\"/p/a,b\"");
+    }
+
     TEST_CASE("several files, scale, delete and get service: names after --") {
         Scope s{"", "ml"};
         const auto a = apply_args(s, std::vector<std::string>{"d/service.yaml", "d/canary.yaml"});
