@@ -133,6 +133,7 @@ std::unique_ptr<Command> make_package();
 std::unique_ptr<Command> make_deploy();
 std::unique_ptr<Command> make_rollback();
 std::unique_ptr<Command> make_status();
+std::unique_ptr<Command> make_monitor();
 
 // Builds the whole CLI11 tree: global options and every command. Used by run_cli and by the
 // tests that check man pages and completions against it.

@@ -2,7 +2,7 @@
 _mloop() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local globals="-h --help -C -f --file --registry --json -q --quiet -v --verbose --no-color --version"
-    local commands="init validate train runs show diff lineage models promote package deploy rollback status help gc fsck completion"
+    local commands="init validate train runs show diff lineage models promote package deploy rollback status monitor help gc fsck completion"
     local cmd="" nargs=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
@@ -32,7 +32,8 @@ _mloop() {
         deploy) opts="--strategy --render --no-wait --force --dry-run"; words=""; dirs=0 ;;
         rollback) opts="--to --dry-run"; words=""; dirs=0 ;;
         status) opts="--offline"; words=""; dirs=0 ;;
-        help) opts=""; words="init validate train runs show diff lineage models promote package deploy rollback status help gc fsck completion mloop.yaml"; dirs=0 ;;
+        monitor) opts="--current --reference"; words=""; dirs=0 ;;
+        help) opts=""; words="init validate train runs show diff lineage models promote package deploy rollback status monitor help gc fsck completion mloop.yaml"; dirs=0 ;;
         gc) opts="--dry-run --keep"; words=""; dirs=0 ;;
         fsck) opts=""; words=""; dirs=0 ;;
         completion) opts=""; words="bash zsh fish"; dirs=0 ;;

@@ -16,6 +16,7 @@
 #include "error/error.hpp"
 #include "package/package.hpp"
 #include "registry/registry.hpp"
+#include "registry/reports.hpp"
 #include "registry/validations.hpp"
 #include "util/clock.hpp"
 #include "util/fs.hpp"
@@ -668,6 +669,13 @@ std::vector<EnvStatus> status(train::Session& s, const std::string& env_name, bo
         }
         for (const auto& d : deps.unfinished(name)) {
             st.in_flight = d;
+        }
+        if (const auto rep = registry::Reports(s.db()).latest(name)) {
+            st.monitor = fmt::format("monitor/{}: {}", rep->id,
+                                     rep->alerts.empty() ? std::string("ok")
+                                     : rep->dataset_drift
+                                         ? fmt::format("drift {}/{}", rep->drifted, rep->columns)
+                                         : std::string("alert"));
         }
         if (!probe_live || env == nullptr) {
             st.live = "—";

@@ -96,7 +96,7 @@ struct EnvStatus {
     std::string live;    // what runs: "running deploy/7", "no container", "unknown: …"
     std::string health;  // ok | failing: … | unknown | —
     std::vector<std::string> differences;  // where the live state differs from the registry
-    std::string monitor = "—";             // the last monitor result, once monitor exists
+    std::string monitor = "—";             // the last monitor report: "monitor/4: drift 3/7"
 };
 // `env` empty: every environment of the project file and of the registry.
 std::vector<EnvStatus> status(train::Session& s, const std::string& env, bool probe_live);

@@ -240,6 +240,28 @@ CREATE TABLE deploy_steps (
     PRIMARY KEY (deployment_id, seq)
 ) WITHOUT ROWID;
 )sql"},
+    {6, "monitor reports, linked to the environment, deployment and model version",
+     R"sql(
+CREATE TABLE monitor_reports (
+    id              INTEGER PRIMARY KEY,
+    env             TEXT,
+    deployment_id   INTEGER REFERENCES deployments(id),
+    model_id        INTEGER REFERENCES models(id),
+    version         INTEGER,
+    created_at      INTEGER NOT NULL,
+    reference       TEXT NOT NULL,
+    reference_digest TEXT,
+    rows_reference  INTEGER NOT NULL,
+    rows_current    INTEGER NOT NULL,
+    columns         INTEGER NOT NULL,
+    drifted         INTEGER NOT NULL,
+    dataset_drift   INTEGER NOT NULL,
+    alerts          TEXT NOT NULL,
+    report          TEXT NOT NULL,
+    path            TEXT
+);
+CREATE INDEX monitor_reports_by_env ON monitor_reports(env, id);
+)sql"},
 };
 
 }  // namespace

@@ -1,0 +1,140 @@
+// mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER]
+#include <CLI/CLI.hpp>
+
+#include "command.hpp"
+#include "config/load.hpp"
+#include "gates_table.hpp"
+#include "monitor/monitor.hpp"
+#include "process/runner.hpp"
+#include "render/format.hpp"
+#include "render/table.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+namespace mloop::cli {
+
+namespace {
+
+std::string number(const std::optional<double>& v) {
+    return v ? render::number(*v) : "—";
+}
+
+class MonitorCommand : public Command {
+  public:
+    void setup(CLI::App& app) override {
+        app.add_option("env", m_opts.env,
+                       "the environment whose traffic to judge (its deployment gives the "
+                       "version and the reference)")
+            ->type_name("ENV");
+        app.add_option("--current", m_opts.current,
+                       "current data: a path or glob, CSV or JSON lines, optionally .gz "
+                       "(repeatable; default: monitor.current)")
+            ->type_name("PATH");
+        app.add_option("--reference", m_opts.reference,
+                       "reference data: a path, or MODEL@VER for the data that trained it "
+                       "(default: monitor.reference)")
+            ->type_name("PATH|REF");
+    }
+
+    int run(Context& ctx) override {
+        auto runner = process::make_posix_runner();
+        GatesReporter reporter(ctx.out);
+        train::Session s = train::open_session(config::load_project(ctx.project_file()),
+                                               ctx.paths(), *runner, reporter);
+        const auto r = monitor::monitor(s, m_opts);
+        if (ctx.out.json()) {
+            ctx.out.json(monitor::report_json(r));
+        } else {
+            print(ctx, r);
+        }
+        if (!r.alerts.empty()) {
+            error::Diagnostic d;
+            d.message = fmt::format("monitor/{}: {}", r.id, util::join(r.alerts, "; "));
+            ctx.out.diagnostic(d);
+            return static_cast<int>(error::ExitCode::check_failed);
+        }
+        return 0;
+    }
+
+  private:
+    static void print(Context& ctx, const monitor::Report& r) {
+        ctx.out.print("monitor/{}{}{}: reference {} ({} rows), current {} ({} rows{})", r.id,
+                      r.env.empty() ? "" : " " + r.env,
+                      r.version ? " " + r.version->text() +
+                                      (r.deployment
+                                           ? fmt::format(" (deploy/{})", r.deployment->id)
+                                           : std::string())
+                                : std::string(),
+                      r.reference, r.rows_reference, util::join(r.current, ", "), r.rows_current,
+                      r.rows_outside_window > 0
+                          ? fmt::format(", {} outside the window", r.rows_outside_window)
+                          : std::string());
+        const auto drift_style = ctx.out.style("\033[1;31m");
+        render::Table t({{"FEATURE"}, {"KIND"}, {"METHOD"}, {"SCORE"}, {"THRESHOLD"}, {"DRIFT"}});
+        auto add = [&](const monitor::FeatureDrift& f) {
+            if (!f.drift) {
+                t.add({f.column, f.kind, "—", "—", "—", "? " + f.problem});
+                return;
+            }
+            const auto& d = *f.drift;
+            t.add({f.column, f.kind,
+                   std::string(stats::method_name(d.method)) + (d.automatic ? " (auto)" : ""),
+                   render::number(d.score), render::number(d.threshold),
+                   d.drifted ? render::Cell("DRIFT", drift_style) : render::Cell("no")});
+        };
+        for (const auto& f : r.features) {
+            add(f);
+        }
+        if (r.prediction) {
+            add(*r.prediction);
+        }
+        ctx.out.raw(t.text());
+        size_t judged = 0;
+        for (const auto& f : r.features) {
+            judged += f.drift ? 1 : 0;
+        }
+        ctx.out.print("dataset drift: {} ({} of {} features drifted; share {})",
+                      r.dataset_drift ? "yes" : "no", r.drifted, judged, render::number(r.share));
+        if (r.performance) {
+            const auto& c = *r.performance;
+            if (c.value) {
+                ctx.out.print("performance: {} {} on {} labelled rows{}{}{}", c.name,
+                              number(c.value), c.rows,
+                              c.min ? ", min " + render::number(*c.min) : "",
+                              c.max ? ", max " + render::number(*c.max) : "",
+                              c.ok ? "" : " — ALERT");
+            } else {
+                ctx.out.print("performance: {} not computed ({})", c.name, c.problem);
+            }
+        }
+        for (const auto& k : r.kpis) {
+            ctx.out.print("kpi: {} {}{}{}{}", k.name, number(k.value),
+                          k.min ? ", min " + render::number(*k.min) : "",
+                          k.max ? ", max " + render::number(*k.max) : "",
+                          !k.problem.empty() ? " (" + k.problem + ")"
+                          : k.ok             ? ""
+                                             : " — ALERT");
+        }
+        if (r.resources) {
+            ctx.out.print("resources: {} CPU, {} memory over {} pod{} ({})",
+                          render::number(r.resources->cpu_cores),
+                          util::format_bytes(static_cast<double>(r.resources->memory_bytes)),
+                          r.resources->pods, r.resources->pods == 1 ? "" : "s",
+                          r.resources->source);
+        }
+        ctx.out.print("report: {}", util::display_path(r.path));
+        for (const auto& n : r.notes) {
+            ctx.out.note("note: " + n);
+        }
+    }
+
+    monitor::Options m_opts;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_monitor() {
+    return std::make_unique<MonitorCommand>();
+}
+
+}  // namespace mloop::cli

@@ -1,0 +1,740 @@
+#include "monitor/monitor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "data/value.hpp"
+#include "docker/docker.hpp"
+#include "error/error.hpp"
+#include "k8s/kubectl.hpp"
+#include "monitor/frame.hpp"
+#include "package/package.hpp"
+#include "registry/registry.hpp"
+#include "registry/reports.hpp"
+#include "render/format.hpp"
+#include "stats/metrics.hpp"
+#include "store/objects.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+#include "workspace/workspace.hpp"
+
+namespace mloop::monitor {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<stats::Method> method_of(config::DriftMethod m) {
+    switch (m) {
+        case config::DriftMethod::auto_:
+            return std::nullopt;
+        case config::DriftMethod::ks:
+            return stats::Method::ks;
+        case config::DriftMethod::psi:
+            return stats::Method::psi;
+        case config::DriftMethod::wasserstein:
+            return stats::Method::wasserstein;
+        case config::DriftMethod::jensenshannon:
+            return stats::Method::jensenshannon;
+        case config::DriftMethod::chisquare:
+            return stats::Method::chisquare;
+    }
+    return std::nullopt;
+}
+
+// A number as written, NaN and infinity included (spelled as pandas and Python write them):
+// the drift statistics leave those out and count them, as Evidently does.
+std::optional<double> number_of(std::string_view text) {
+    if (const auto v = data::parse_float(text)) {
+        return v;
+    }
+    std::string t(text);
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (t == "nan" || t == "-nan" || t == "+nan") {
+        return std::nan("");
+    }
+    if (t == "inf" || t == "+inf" || t == "infinity" || t == "+infinity") {
+        return std::numeric_limits<double>::infinity();
+    }
+    if (t == "-inf" || t == "-infinity") {
+        return -std::numeric_limits<double>::infinity();
+    }
+    return std::nullopt;
+}
+
+// A column is numeric when every value present on either side reads as a number.
+bool numeric(const Column* a, const Column* b) {
+    bool any = false;
+    for (const Column* c : {a, b}) {
+        if (c == nullptr) {
+            continue;
+        }
+        for (size_t i = 0; i < c->text.size(); ++i) {
+            if (c->missing[i] != 0) {
+                continue;
+            }
+            if (!number_of(c->text[i])) {
+                return false;
+            }
+            any = true;
+        }
+    }
+    return any;
+}
+
+std::vector<double> numbers(const Column& c) {
+    std::vector<double> out;
+    out.reserve(c.text.size());
+    for (size_t i = 0; i < c.text.size(); ++i) {
+        if (c.missing[i] != 0) {
+            out.push_back(std::nan(""));
+        } else {
+            out.push_back(number_of(c.text[i]).value_or(std::nan("")));
+        }
+    }
+    return out;
+}
+
+FeatureDrift column_drift(const std::string& name, const Column* ref, const Column* cur,
+                          const stats::DriftOptions& options) {
+    FeatureDrift f;
+    f.column = name;
+    if (ref == nullptr || cur == nullptr) {
+        f.kind = "—";
+        f.problem = fmt::format("not in the {} data", ref == nullptr ? "reference" : "current");
+        return f;
+    }
+    std::optional<util::Result<stats::ColumnDrift>> result;
+    if (numeric(ref, cur)) {
+        f.kind = "numeric";
+        const auto a = numbers(*ref);
+        const auto b = numbers(*cur);
+        result.emplace(stats::numeric_drift(a, b, options));
+    } else {
+        f.kind = "categorical";
+        std::vector<std::string_view> a;
+        std::vector<std::string_view> b;
+        uint64_t a_missing = 0;
+        uint64_t b_missing = 0;
+        for (size_t i = 0; i < ref->text.size(); ++i) {
+            ref->missing[i] != 0 ? (void)++a_missing : a.push_back(ref->text[i]);
+        }
+        for (size_t i = 0; i < cur->text.size(); ++i) {
+            cur->missing[i] != 0 ? (void)++b_missing : b.push_back(cur->text[i]);
+        }
+        result.emplace(stats::categorical_drift(a, b, options, a_missing, b_missing));
+    }
+    const auto& r = *result;
+    if (r) {
+        f.drift = r.value();
+    } else {
+        f.problem = r.error();
+    }
+    return f;
+}
+
+// A label or prediction as a number: a number, or true/false.
+std::optional<double> label_value(const std::string& text) {
+    if (const auto v = data::parse_float(text)) {
+        return v;
+    }
+    if (const auto b = data::parse_bool(text)) {
+        return *b ? 1.0 : 0.0;
+    }
+    return std::nullopt;
+}
+
+Check bounded(std::string name, std::optional<double> min, std::optional<double> max) {
+    Check c;
+    c.name = std::move(name);
+    c.min = min;
+    c.max = max;
+    return c;
+}
+
+// A value outside its limits fails; one that could not be computed is not judged (its
+// problem is said in the report), as there is nothing to alert on.
+void judge(Check& c) {
+    c.ok = !c.value || ((!c.min || *c.value >= *c.min) && (!c.max || *c.value <= *c.max));
+}
+
+std::string limits(const Check& c) {
+    std::vector<std::string> parts;
+    if (c.min) {
+        parts.push_back("min " + render::number(*c.min));
+    }
+    if (c.max) {
+        parts.push_back("max " + render::number(*c.max));
+    }
+    return util::join(parts, ", ");
+}
+
+std::optional<double> aggregate(const std::string& agg, std::vector<double> v) {
+    v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }),
+            v.end());
+    if (agg == "count") {
+        return static_cast<double>(v.size());
+    }
+    if (v.empty()) {
+        return std::nullopt;
+    }
+    if (agg == "sum" || agg == "mean") {
+        double sum = 0;
+        for (double x : v) {
+            sum += x;
+        }
+        return agg == "sum" ? sum : sum / static_cast<double>(v.size());
+    }
+    if (agg == "min") {
+        return *std::min_element(v.begin(), v.end());
+    }
+    if (agg == "max") {
+        return *std::max_element(v.begin(), v.end());
+    }
+    std::sort(v.begin(), v.end());  // median
+    const size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// "12m" → 0.012 cores; "1" → 1 core.
+double cpu_cores(const std::string& s) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    return end != nullptr && *end == 'm' ? v / 1000 : end != nullptr && *end == 'n' ? v / 1e9 : v;
+}
+
+// "34Mi" → bytes.
+int64_t memory_bytes(const std::string& s) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    const std::string unit = end != nullptr ? end : "";
+    double scale = 1;
+    if (unit == "Ki") {
+        scale = 1024;
+    } else if (unit == "Mi") {
+        scale = 1024.0 * 1024;
+    } else if (unit == "Gi") {
+        scale = 1024.0 * 1024 * 1024;
+    } else if (unit == "K" || unit == "k") {
+        scale = 1e3;
+    } else if (unit == "M") {
+        scale = 1e6;
+    } else if (unit == "G") {
+        scale = 1e9;
+    }
+    return static_cast<int64_t>(v * scale);
+}
+
+void measure_resources(train::Session& s, const config::Environment& env, Report& r) {
+    if (env.target == config::Target::docker) {
+        const std::string name = fmt::format("mloop-{}-{}", s.project.name, env.name);
+        docker::Client docker(*s.runner, s.secrets);
+        const auto st = docker::stats(docker, name);
+        if (!st) {
+            r.notes.push_back(fmt::format("resources: docker stats {} answered nothing", name));
+            return;
+        }
+        Resources res;
+        res.source = "docker stats " + name;
+        res.cpu_cores = st->cpu_percent / 100;
+        res.memory_bytes = st->memory_bytes;
+        res.pods = 1;
+        r.resources = res;
+        return;
+    }
+    k8s::Client kubectl(*s.runner, s.secrets);
+    const std::string selector = fmt::format("app={},env={}", s.project.name, env.name);
+    auto args = k8s::scope_args({env.context ? env.context->value : std::string(),
+                                 env.namespace_name});
+    for (const char* a : {"top", "pod", "--no-headers"}) {
+        args.emplace_back(a);
+    }
+    args.push_back("--selector=" + selector);
+    const auto out = kubectl.try_run(args);
+    if (!out.ok()) {
+        r.notes.push_back(
+            fmt::format("resources: kubectl top pod failed: {}", k8s::kubectl_message(out)));
+        return;
+    }
+    Resources res;
+    res.source = "kubectl top pod --selector=" + selector;
+    for (const auto& line : util::nonempty_lines(out.out)) {
+        std::vector<std::string> parts;
+        std::istringstream words(line);
+        for (std::string w; words >> w;) {
+            parts.push_back(w);
+        }
+        if (parts.size() >= 3) {
+            res.cpu_cores += cpu_cores(parts[1]);
+            res.memory_bytes += memory_bytes(parts[2]);
+            ++res.pods;
+        }
+    }
+    r.resources = res;
+}
+
+// Written beside, then renamed over: a reader never sees half a report.
+void write_atomically(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        f << text;
+        f.close();
+        if (!f) {
+            throw error::RegistryError(
+                fmt::format("cannot write '{}'", util::display_path(tmp)));
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        throw error::RegistryError(
+            fmt::format("cannot write '{}': {}", util::display_path(path), ec.message()));
+    }
+}
+
+nlohmann::ordered_json opt(const std::optional<double>& v) {
+    return v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
+}
+
+// The same keys for every feature: nulls where the drift could not be computed, and why.
+nlohmann::ordered_json feature_json(const FeatureDrift& f) {
+    using J = nlohmann::ordered_json;
+    const auto* d = f.drift ? &*f.drift : nullptr;
+    return {{"column", f.column},
+            {"kind", f.kind},
+            {"method", d != nullptr ? J(std::string(stats::method_name(d->method))) : J()},
+            {"automatic", d != nullptr ? J(d->automatic) : J()},
+            {"score", d != nullptr ? opt(d->score) : J()},
+            {"statistic", d != nullptr ? opt(d->statistic) : J()},
+            {"p_value", d != nullptr ? opt(d->p_value) : J()},
+            {"threshold", d != nullptr ? J(d->threshold) : J()},
+            {"drifted", d != nullptr ? J(d->drifted) : J()},
+            {"reference_values", d != nullptr ? J(d->reference_values) : J()},
+            {"current_values", d != nullptr ? J(d->current_values) : J()},
+            {"notes", d != nullptr ? J(d->notes) : J::array()},
+            {"problem", f.problem}};
+}
+
+nlohmann::ordered_json check_json(const Check& c) {
+    return {{"name", c.name}, {"value", opt(c.value)}, {"min", opt(c.min)},
+            {"max", opt(c.max)},  {"ok", c.ok},          {"rows", c.rows},
+            {"problem", c.problem}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json report_json(const Report& r) {
+    nlohmann::ordered_json j;
+    j["report"] = r.id == 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(r.id);
+    j["env"] = r.env.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.env);
+    j["deployment"] =
+        r.deployment ? nlohmann::ordered_json(r.deployment->id) : nlohmann::ordered_json();
+    j["version"] = r.version ? nlohmann::ordered_json(r.version->text()) : nlohmann::ordered_json();
+    j["created_at"] = render::iso8601(r.created_at);
+    j["reference"] = {{"data", r.reference},
+                      {"digest", r.reference_digest ? nlohmann::ordered_json(*r.reference_digest)
+                                                    : nlohmann::ordered_json()},
+                      {"rows", r.rows_reference}};
+    j["current"] = {
+        {"files", r.current}, {"rows", r.rows_current}, {"outside_window", r.rows_outside_window}};
+    auto features = nlohmann::ordered_json::array();
+    for (const auto& f : r.features) {
+        features.push_back(feature_json(f));
+    }
+    j["features"] = features;
+    j["drift"] = {{"drifted", r.drifted},
+                  {"columns", r.features.size()},
+                  {"share", r.share},
+                  {"dataset_drift", r.dataset_drift}};
+    j["prediction"] = r.prediction ? feature_json(*r.prediction) : nlohmann::ordered_json();
+    j["performance"] = r.performance ? check_json(*r.performance) : nlohmann::ordered_json();
+    auto kpis = nlohmann::ordered_json::array();
+    for (const auto& k : r.kpis) {
+        kpis.push_back(check_json(k));
+    }
+    j["kpis"] = kpis;
+    j["resources"] = r.resources ? nlohmann::ordered_json{{"source", r.resources->source},
+                                                          {"cpu_cores", r.resources->cpu_cores},
+                                                          {"memory_bytes",
+                                                           r.resources->memory_bytes},
+                                                          {"pods", r.resources->pods}}
+                                 : nlohmann::ordered_json();
+    j["alerts"] = r.alerts;
+    j["notes"] = r.notes;
+    j["path"] = r.path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.path.string());
+    return j;
+}
+
+Report monitor(train::Session& s, const Options& o) {
+    const config::Project& p = s.project;
+    if (!p.monitor) {
+        throw error::UsageError(fmt::format("{} has no monitor section", p.display_file),
+                                "add one: mloop help mloop.yaml");
+    }
+    const config::Monitor& m = *p.monitor;
+    registry::Db& db = s.db();
+    Report r;
+    r.env = o.env;
+    r.share = m.drift_share;
+    r.created_at = registry::now_ms();
+
+    // The environment, what serves there, and its version.
+    const config::Environment* env = nullptr;
+    if (!o.env.empty()) {
+        env = p.environment(o.env);
+        if (env == nullptr) {
+            throw error::UsageError(fmt::format("no environment '{}' in {}", o.env,
+                                                p.display_file));
+        }
+        r.deployment = registry::Deployments(db).current(o.env);
+        if (r.deployment) {
+            r.version = registry::VersionRef{r.deployment->model, r.deployment->version,
+                                             std::nullopt};
+        }
+    }
+
+    // The reference.
+    const std::string reference = !o.reference.empty() ? o.reference : m.reference.value;
+    std::vector<DataFile> reference_files;
+    const bool looks_like_version = reference.find('@') != std::string::npos;
+    if (reference == "auto" || looks_like_version) {
+        registry::VersionRef v;
+        if (looks_like_version) {
+            v = registry::resolve_version(db, reference, p.model.name);
+        } else if (r.version) {
+            v = *r.version;
+        } else if (!o.env.empty()) {
+            throw error::UsageError(
+                fmt::format("nothing is deployed to '{}': reference: auto has no version to "
+                            "take the training data of",
+                            o.env),
+                "deploy a version, or name the reference with --reference PATH|MODEL@VER");
+        } else {
+            v = registry::resolve_version(db, p.model.name + "@latest", p.model.name);
+        }
+        if (!r.version) {
+            r.version = v;
+        }
+        const auto data = package::training_data(s, v);
+        const package::DataCheck* chosen = nullptr;
+        for (const auto& d : data) {
+            if (chosen == nullptr || d.name == "train") {
+                chosen = &d;
+            }
+        }
+        if (chosen == nullptr) {
+            throw error::UsageError(
+                fmt::format("{} was trained on no recorded dataset", v.text()),
+                "name the reference with --reference PATH");
+        }
+        const auto digest = store::Digest::parse(chosen->digest);
+        if (!digest || !s.objects->has(*digest)) {
+            throw error::UsageError(
+                fmt::format("the training data of {} ({} {}) is not in the store", v.text(),
+                            chosen->name, chosen->digest.substr(0, 19)),
+                "keep snapshots (data.*.snapshot), or name the reference with --reference PATH");
+        }
+        const config::Dataset* ds = p.dataset(chosen->name);
+        std::string name = ds != nullptr ? fs::path(ds->path.value).filename().string() : "";
+        if (ds != nullptr && !ds->format.empty() && name.find('.') == std::string::npos) {
+            name += "." + ds->format;
+        }
+        reference_files.push_back({s.objects->path_of(*digest),
+                                   fmt::format("{} ({})", chosen->name, chosen->digest.substr(0, 19)),
+                                   name.empty() ? chosen->name + ".csv" : name});
+        r.reference = reference_files.back().display;
+        r.reference_digest = chosen->digest;
+    } else {
+        reference_files = expand_paths({reference}, p.root);
+        r.reference = reference;
+    }
+
+    // The current data.
+    std::vector<std::string> patterns = o.current;
+    if (patterns.empty()) {
+        for (const auto& c : m.current) {
+            patterns.push_back(c.value);
+        }
+    }
+    if (patterns.empty()) {
+        throw error::UsageError("no current data: set monitor.current or pass --current PATH");
+    }
+    const auto current_files = expand_paths(patterns, p.root);
+    Frame ref = load_frame(reference_files);
+    Frame cur = load_frame(current_files);
+    r.current = cur.files;
+    r.rows_reference = ref.rows;
+
+    // Only rows inside the window.
+    if (m.window && m.timestamp) {
+        if (const Column* ts = cur.column(*m.timestamp)) {
+            const int64_t since =
+                static_cast<int64_t>(std::time(nullptr)) -
+                std::chrono::duration_cast<std::chrono::seconds>(*m.window).count();
+            std::vector<uint8_t> keep(cur.rows, 1);
+            uint64_t unreadable = 0;
+            for (size_t i = 0; i < cur.rows; ++i) {
+                const auto t =
+                    ts->missing[i] != 0 ? std::nullopt : data::parse_datetime(ts->text[i]);
+                if (!t) {
+                    ++unreadable;
+                    keep[i] = 0;
+                } else if (*t < since) {
+                    keep[i] = 0;
+                }
+            }
+            r.rows_outside_window = cur.rows - static_cast<uint64_t>(std::count(
+                                                   keep.begin(), keep.end(), uint8_t{1}));
+            if (unreadable > 0) {
+                r.notes.push_back(fmt::format("{} current rows without a readable '{}' were left out",
+                                              unreadable, *m.timestamp));
+            }
+            cur.filter(keep);
+        } else {
+            r.notes.push_back(fmt::format("the current data has no '{}' column: window not applied",
+                                          *m.timestamp));
+        }
+    }
+    r.rows_current = cur.rows;
+    if (cur.rows == 0) {
+        r.notes.push_back("the current data has no rows" +
+                          std::string(r.rows_outside_window > 0 ? " inside the window" : ""));
+    }
+
+    // Features: the project's, else the columns both sides share that are not labels, ids,
+    // timestamps or predictions.
+    std::vector<std::string> features = p.feature_names();
+    const std::string target = p.target ? p.target->value : "";
+    if (features.empty()) {
+        std::set<std::string> skip{target};
+        for (const auto& o2 : {m.id, m.timestamp, m.prediction}) {
+            if (o2) {
+                skip.insert(*o2);
+            }
+        }
+        for (const auto& c : ref.columns) {
+            if (!skip.count(c.name) && cur.column(c.name) != nullptr) {
+                features.push_back(c.name);
+            }
+        }
+    }
+
+    // Drift per feature.
+    for (const auto& name : features) {
+        stats::DriftOptions opts;
+        opts.method = method_of(m.drift_method);
+        opts.threshold = m.drift_threshold;
+        for (const auto& c : m.drift_columns) {
+            if (c.column.value == name) {
+                if (c.method) {
+                    opts.method = method_of(*c.method);
+                }
+                if (c.threshold) {
+                    opts.threshold = c.threshold;
+                }
+            }
+        }
+        r.features.push_back(column_drift(name, ref.column(name), cur.column(name), opts));
+        if (r.features.back().drift && r.features.back().drift->drifted) {
+            ++r.drifted;
+        }
+    }
+    size_t judged = 0;
+    for (const auto& f : r.features) {
+        judged += f.drift ? 1 : 0;
+    }
+    r.dataset_drift = judged > 0 && stats::dataset_drift(r.drifted, judged, m.drift_share);
+    if (r.dataset_drift) {
+        r.alerts.push_back(fmt::format("dataset drift: {} of {} features drifted (share {})",
+                                       r.drifted, judged, render::number(m.drift_share)));
+    }
+
+    // Prediction drift, when the reference has predictions too.
+    if (m.prediction) {
+        if (ref.column(*m.prediction) != nullptr && cur.column(*m.prediction) != nullptr) {
+            stats::DriftOptions opts;
+            opts.method = method_of(m.drift_method);
+            r.prediction = column_drift(*m.prediction, ref.column(*m.prediction),
+                                        cur.column(*m.prediction), opts);
+        } else if (cur.column(*m.prediction) != nullptr) {
+            r.notes.push_back(fmt::format(
+                "the reference has no '{}' column: prediction drift not computed", *m.prediction));
+        }
+    }
+
+    // Labels: in the current data, or joined from feedback by id.
+    std::vector<std::optional<double>> labels(cur.rows);
+    bool have_labels = false;
+    if (!target.empty()) {
+        if (const Column* t = cur.column(target)) {
+            for (size_t i = 0; i < cur.rows; ++i) {
+                labels[i] = t->missing[i] != 0 ? std::nullopt : label_value(t->text[i]);
+                have_labels = have_labels || labels[i].has_value();
+            }
+        }
+    }
+    if (m.feedback_path && !target.empty()) {
+        const std::string id = !m.feedback_id.empty() ? m.feedback_id : m.id.value_or("id");
+        const auto fb_files = [&] {
+            try {
+                return expand_paths({m.feedback_path->value}, p.root);
+            } catch (const error::UsageError&) {
+                r.notes.push_back(fmt::format("no feedback at '{}' yet", m.feedback_path->value));
+                return std::vector<DataFile>{};
+            }
+        }();
+        const Column* cur_id = cur.column(m.id.value_or(id));
+        if (!fb_files.empty() && cur_id != nullptr) {
+            Frame fb = load_frame(fb_files);
+            const Column* fb_id = fb.column(id);
+            const Column* fb_label = fb.column(target);
+            if (fb_id == nullptr || fb_label == nullptr) {
+                r.notes.push_back(fmt::format("the feedback lacks '{}' or '{}': no labels joined",
+                                              id, target));
+            } else {
+                std::unordered_map<std::string, double> by_id;
+                for (size_t i = 0; i < fb.rows; ++i) {
+                    if (fb_id->missing[i] == 0 && fb_label->missing[i] == 0) {
+                        if (const auto v = label_value(fb_label->text[i])) {
+                            by_id[fb_id->text[i]] = *v;
+                        }
+                    }
+                }
+                for (size_t i = 0; i < cur.rows; ++i) {
+                    if (cur_id->missing[i] == 0) {
+                        const auto it = by_id.find(cur_id->text[i]);
+                        if (it != by_id.end()) {
+                            labels[i] = it->second;
+                            have_labels = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Performance on the labelled rows.
+    if (m.performance_metric) {
+        Check c = bounded(m.performance_metric->value, m.performance_min, m.performance_max);
+        const auto metric = stats::parse_metric(m.performance_metric->value);
+        const Column* pred = m.prediction ? cur.column(*m.prediction) : nullptr;
+        if (!metric) {
+            c.problem = "unknown metric";
+        } else if (!have_labels) {
+            c.problem = "no labelled rows";
+        } else if (pred == nullptr) {
+            c.problem = fmt::format("the current data has no prediction column '{}'",
+                                    m.prediction.value_or("prediction"));
+        } else {
+            std::vector<double> y_true;
+            std::vector<double> y_pred;
+            for (size_t i = 0; i < cur.rows; ++i) {
+                const auto v = pred->missing[i] != 0 ? std::nullopt : label_value(pred->text[i]);
+                if (labels[i] && v) {
+                    y_true.push_back(*labels[i]);
+                    const bool classify =
+                        !stats::takes_scores(*metric) &&
+                        (*metric == stats::Metric::accuracy || *metric == stats::Metric::precision ||
+                         *metric == stats::Metric::recall || *metric == stats::Metric::f1);
+                    y_pred.push_back(classify ? (*v >= 0.5 ? 1.0 : 0.0) : *v);
+                }
+            }
+            c.rows = y_true.size();
+            const auto value = stats::compute_metric(*metric, y_true, y_pred);
+            if (value) {
+                c.value = value.value();
+            } else {
+                c.problem = value.error();
+            }
+        }
+        judge(c);
+        if (!c.ok) {
+            r.alerts.push_back(fmt::format("performance: {} {} outside {}", c.name,
+                                           render::number(*c.value), limits(c)));
+        }
+        if (!c.value) {
+            r.notes.push_back(fmt::format("performance not computed: {}", c.problem));
+        }
+        r.performance = c;
+    }
+
+    // KPIs.
+    for (const auto& k : m.kpis) {
+        Check c = bounded(fmt::format("{}({})", k.agg, k.column.value), k.min, k.max);
+        if (const Column* col = cur.column(k.column.value)) {
+            c.value = aggregate(k.agg, numbers(*col));
+            c.rows = cur.rows;
+            if (!c.value) {
+                c.problem = "no numeric values";
+            }
+        } else {
+            c.problem = fmt::format("the current data has no '{}' column", k.column.value);
+        }
+        judge(c);
+        if (!c.ok) {
+            r.alerts.push_back(
+                fmt::format("kpi: {} {} outside {}", c.name, render::number(*c.value), limits(c)));
+        }
+        if (!c.value) {
+            r.notes.push_back(fmt::format("kpi {} not computed: {}", c.name, c.problem));
+        }
+        r.kpis.push_back(c);
+    }
+
+    // Resources of the serving container or pods.
+    if (m.resources && env != nullptr && r.deployment) {
+        measure_resources(s, *env, r);
+    }
+
+    // Record, then write the JSON report under .mloop/reports/.
+    registry::MonitorReport row;
+    if (!o.env.empty()) {
+        row.env = o.env;
+    }
+    if (r.deployment) {
+        row.deployment = r.deployment->id;
+    }
+    if (r.version) {
+        row.model = r.version->model;
+        row.version = r.version->version;
+    }
+    row.created_at = r.created_at;
+    row.reference = r.reference;
+    row.reference_digest = r.reference_digest;
+    row.rows_reference = static_cast<int64_t>(r.rows_reference);
+    row.rows_current = static_cast<int64_t>(r.rows_current);
+    row.columns = static_cast<int64_t>(r.features.size());
+    row.drifted = static_cast<int64_t>(r.drifted);
+    row.dataset_drift = r.dataset_drift;
+    row.alerts = r.alerts;
+    row.report = "{}";
+    r.id = db.write([&] {
+        const int64_t id = registry::Reports(db).add(row);
+        registry::Events(db).append("monitor", fmt::format("monitor/{}", id),
+                                    nlohmann::json({{"env", o.env}, {"alerts", r.alerts}}).dump());
+        return id;
+    });
+    const fs::path dir = s.paths.state / "reports";
+    workspace::make_private_dir(dir);
+    r.path = dir / fmt::format("{}.json", r.id);
+    const std::string text = report_json(r).dump(2) + "\n";
+    write_atomically(r.path, text);
+    db.write([&] {
+        db.prepare("UPDATE monitor_reports SET report = ?, path = ? WHERE id = ?")
+            .bind_all(text, r.path.string(), r.id)
+            .run();
+    });
+    return r;
+}
+
+}  // namespace mloop::monitor

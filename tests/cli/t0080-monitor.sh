@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# mloop monitor: drift per feature against the data that trained the version (from the store),
+# the dataset-level verdict and exit 1, performance on labels joined from feedback, the window,
+# KPIs, the report recorded in the registry and written as JSON, odd data handled with a note,
+# and, with docker, the deployed example's own prediction log, its resources and status.
+. "$(dirname "$0")/lib.sh"
+
+PROJECT=tmon$$
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+cleanup_docker() {
+    command -v docker >/dev/null || return 0
+    docker ps -aq --filter "label=io.mloop.project=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1
+    docker images -q --filter "label=io.mloop.project=$PROJECT" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
+    true
+}
+trap 'cleanup_docker; rm -rf "$SCRATCH"' EXIT
+
+P="$SCRATCH/project"
+mkdir -p "$P"
+(
+    cd "$P" && copy_example . &&
+    /usr/bin/python3 - "$PROJECT" "$PORT" <<'PY'
+import re, sys
+project, port = sys.argv[1], sys.argv[2]
+text = open("mloop.yaml").read()
+text = text.replace("project: churn", "project: " + project)
+text = text.replace("image: 127.0.0.1:5000/mloop/churn", "image: 127.0.0.1:5000/mloop-test/" + project)
+text = text.replace("health: {path: /healthz, timeout: 60s}", "health: {path: /healthz, timeout: 8s}")
+text = re.sub(r"(local:\n\s+target: docker\n\s+port: )8080", r"\g<1>" + port, text)
+open("mloop.yaml", "w").write(text)
+PY
+    mloop -q train >/dev/null
+) || { echo "not ok - could not set up the project" >&2; exit 1; }
+cd "$P" || exit 1
+
+test_expect_success 'drifted data: the features that moved, the dataset verdict, exit 1' '
+    cd "$P" &&
+    run mloop --json monitor --current data/production.csv &&
+    expect_code 1 &&
+    expect_json "j[\"report\"] == 1 and j[\"version\"] == \"churn@1\" and j[\"reference\"][\"rows\"] == 4000 and j[\"current\"][\"rows\"] == 1000" &&
+    expect_json "j[\"reference\"][\"data\"].startswith(\"train (sha256:\")" &&
+    expect_json "[f[\"column\"] for f in j[\"features\"]] == [\"age\", \"tenure_months\", \"monthly_fee\", \"support_calls\", \"plan\", \"region\", \"autopay\"]" &&
+    expect_json "{f[\"column\"]: f[\"method\"] for f in j[\"features\"]}[\"plan\"] == \"psi\" and {f[\"column\"]: f[\"threshold\"] for f in j[\"features\"]}[\"plan\"] == 0.2" &&
+    expect_json "{f[\"column\"]: f[\"method\"] for f in j[\"features\"]}[\"age\"] == \"wasserstein\" and {f[\"column\"]: f[\"drifted\"] for f in j[\"features\"]}[\"age\"]" &&
+    expect_json "not {f[\"column\"]: f[\"drifted\"] for f in j[\"features\"]}[\"tenure_months\"]" &&
+    expect_json "j[\"drift\"] == {\"drifted\": 5, \"columns\": 7, \"share\": 0.5, \"dataset_drift\": True}" &&
+    expect_json "j[\"alerts\"] == [\"dataset drift: 5 of 7 features drifted (share 0.5)\"]" &&
+    expect_stderr_contains "mloop: error: monitor/1: dataset drift" &&
+    [ "$(sql "select drifted || \"/\" || columns || \" \" || dataset_drift || \" \" || version from monitor_reports where id = 1")" = "5/7 1 1" ] &&
+    /usr/bin/python3 -c "import json, sys; a = json.load(open(\".mloop/reports/1.json\")); b = json.loads(sys.argv[1]); assert a == b, (a, b)" "$OUT" &&
+    [ "$(sql "select json_extract(report, \"\$.drift.drifted\") from monitor_reports where id = 1")" = 5 ] &&
+    run mloop monitor --current data/production.csv &&
+    expect_code 1 &&
+    expect_stdout_contains "age            numeric      wasserstein (auto)    0.8422  0.1        DRIFT" &&
+    expect_stdout_contains "dataset drift: yes (5 of 7 features drifted; share 0.5)"
+'
+
+test_expect_success 'data like the reference: no drift, exit 0; performance not computed without scores' '
+    cd "$P" &&
+    run mloop --json monitor --current data/eval.csv &&
+    expect_code 0 &&
+    expect_json "j[\"drift\"][\"drifted\"] == 0 and j[\"alerts\"] == []" &&
+    expect_json "j[\"performance\"][\"value\"] is None and \"no prediction column\" in j[\"performance\"][\"problem\"]" &&
+    run mloop monitor --current data/eval.csv &&
+    expect_code 0 &&
+    expect_stderr_contains "note: performance not computed"
+'
+
+# A prediction log as mloop-serve writes it, and labels that come later.
+write_log() {
+    /usr/bin/python3 - "$1" <<'PY'
+import csv, datetime, json, sys
+now = datetime.datetime.now(datetime.timezone.utc)
+rows = [r for r in csv.DictReader(open("data/eval.csv")) if all(r.values())][:400]
+with open(sys.argv[1], "w") as f:
+    for i, r in enumerate(rows):
+        ts = now - datetime.timedelta(hours=48 if i < 100 else 1)
+        churned = r["churned"] == "true"
+        # a score that ranks most churners above the rest
+        score = (0.8 if churned else 0.2) if i % 5 else (0.3 if churned else 0.7)
+        f.write(json.dumps({"request_id": "r%d" % i, "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "age": int(r["age"]), "tenure_months": int(r["tenure_months"]),
+                            "monthly_fee": float(r["monthly_fee"]), "support_calls": int(r["support_calls"]),
+                            "plan": r["plan"], "region": r["region"], "autopay": r["autopay"] == "true",
+                            "score": score}) + "\n")
+with open("logs/labels.csv", "w") as f:
+    f.write("request_id,churned\n")
+    for i, r in enumerate(rows):
+        if i % 2 == 0:
+            f.write("r%d,%s\n" % (i, r["churned"]))
+PY
+}
+
+test_expect_success 'the window, labels joined from feedback, performance and a KPI' '
+    cd "$P" && mkdir -p logs && write_log logs/predictions.jsonl &&
+    expected=$(/usr/bin/python3 -c "
+import csv, json
+rows = [json.loads(l) for l in open(\"logs/predictions.jsonl\")][100:]
+labels = {r[\"request_id\"]: r[\"churned\"] == \"true\" for r in csv.DictReader(open(\"logs/labels.csv\"))}
+pairs = [(labels[r[\"request_id\"]], r[\"score\"]) for r in rows if r[\"request_id\"] in labels]
+pos = [s for y, s in pairs if y]; neg = [s for y, s in pairs if not y]
+auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+print(len(pairs), round(auc, 10))") &&
+    run mloop --json monitor &&
+    expect_json "j[\"current\"][\"files\"] == [\"logs/predictions.jsonl\"] and j[\"current\"][\"rows\"] == 300 and j[\"current\"][\"outside_window\"] == 100" &&
+    expect_json "j[\"performance\"][\"name\"] == \"auc\" and j[\"performance\"][\"rows\"] == ${expected% *}" &&
+    expect_json "round(j[\"performance\"][\"value\"], 10) == ${expected#* } and j[\"performance\"][\"ok\"]" &&
+    expect_json "any(\"prediction drift not computed\" in n for n in j[\"notes\"])" &&
+    cp mloop.yaml mloop.yaml.orig &&
+    sed -i "s/  performance: {metric: auc, min: 0.70}/  performance: {metric: auc, min: 0.99}\n  kpis: [{column: score, agg: mean, max: 0.1}]/" mloop.yaml &&
+    run mloop --json monitor &&
+    cp mloop.yaml.orig mloop.yaml &&
+    expect_code 1 &&
+    expect_json "not j[\"performance\"][\"ok\"] and j[\"kpis\"][0][\"name\"] == \"mean(score)\" and not j[\"kpis\"][0][\"ok\"]" &&
+    expect_json "any(a.startswith(\"performance: auc \") and a.endswith(\"outside min 0.99\") for a in j[\"alerts\"])" &&
+    expect_json "any(a.startswith(\"kpi: mean(score) \") for a in j[\"alerts\"])"
+'
+
+test_expect_success 'odd data is reported, never a crash: empty, missing, constant, null, unseen, NaN, mixed' '
+    cd "$P" &&
+    printf "age,plan\n" >empty.csv &&
+    run mloop --json monitor --current empty.csv &&
+    expect_json "j[\"current\"][\"rows\"] == 0 and any(\"no rows\" in n for n in j[\"notes\"])" &&
+    expect_json "all(f[\"drifted\"] is None and f[\"problem\"] for f in j[\"features\"])" &&
+    expect_json "{f[\"column\"]: f[\"problem\"] for f in j[\"features\"]}[\"region\"] == \"not in the current data\"" &&
+    expect_no_sanitizer_report &&
+    /usr/bin/python3 -c "
+import csv
+rows = list(csv.DictReader(open(\"data/eval.csv\")))[:300]
+with open(\"odd.csv\", \"w\") as f:
+    f.write(\"age,tenure_months,monthly_fee,support_calls,plan,region,autopay\n\")
+    for i, r in enumerate(rows):
+        fee = \"nan\" if i % 3 == 0 else (\"inf\" if i % 7 == 0 else r[\"monthly_fee\"])
+        calls = \"many\" if i == 5 else r[\"support_calls\"]
+        f.write(\",\".join([\"40\", \"\", fee, calls, \"platinum\" if i % 2 else r[\"plan\"], r[\"region\"], r[\"autopay\"]]) + \"\n\")
+" &&
+    run mloop --json monitor --current odd.csv &&
+    expect_no_sanitizer_report &&
+    expect_json "j[\"current\"][\"rows\"] == 300" &&
+    expect_json "{f[\"column\"]: f[\"drifted\"] for f in j[\"features\"]}[\"age\"] is True" &&
+    expect_json "{f[\"column\"]: f[\"problem\"] for f in j[\"features\"]}[\"tenure_months\"] != \"\"" &&
+    expect_json "{f[\"column\"]: f[\"kind\"] for f in j[\"features\"]}[\"support_calls\"] == \"categorical\"" &&
+    expect_json "{f[\"column\"]: f[\"drifted\"] for f in j[\"features\"]}[\"plan\"] is True" &&
+    expect_json "{f[\"column\"]: f[\"current_values\"] for f in j[\"features\"] if f[\"column\"] == \"monthly_fee\"}[\"monthly_fee\"] < 300" &&
+    printf "not,a\n\"broken\n" >bad.csv &&
+    run mloop monitor --current bad.csv &&
+    expect_code 1 &&
+    expect_stderr_contains "bad.csv" &&
+    run mloop monitor --current "nothing-*.csv" &&
+    expect_code 2 &&
+    expect_stderr_contains "no data at '"'"'nothing-*.csv'"'"'" &&
+    run mloop monitor nowhere &&
+    expect_code 2 &&
+    [ "$(sql "select count(*) from monitor_reports")" -ge 4 ] &&
+    run mloop fsck &&
+    expect_code 0
+'
+
+if ! docker info >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ]; then
+        echo "not ok - no docker engine answers, and CI=true does not allow skipping" >&2
+        exit 1
+    fi
+    echo "# skipped the deployed case: no docker engine (scripts/test starts one)"
+    test_done
+    exit $?
+fi
+
+test_expect_success 'the deployed example: its own log, the training data by lineage, docker stats, status' '
+    cd "$P" && rm -f logs/predictions.jsonl logs/labels.csv &&
+    run mloop deploy local churn@1 &&
+    expect_code 0 &&
+    dep=$(sql "select max(id) from deployments") &&
+    /usr/bin/python3 -c "
+import csv, json, sys, urllib.request
+rows = [r for r in csv.DictReader(open(\"data/production.csv\")) if all(r.values())][:200]
+for i, r in enumerate(rows):
+    body = {\"request_id\": \"p%d\" % i, \"age\": int(r[\"age\"]), \"tenure_months\": int(r[\"tenure_months\"]),
+            \"monthly_fee\": float(r[\"monthly_fee\"]), \"support_calls\": int(r[\"support_calls\"]),
+            \"plan\": r[\"plan\"], \"region\": r[\"region\"], \"autopay\": r[\"autopay\"] == \"true\"}
+    urllib.request.urlopen(urllib.request.Request(\"http://127.0.0.1:%s/predict\" % sys.argv[1],
+                           data=json.dumps(body).encode(), method=\"POST\"), timeout=5).read()
+" "$PORT" &&
+    [ "$(wc -l <logs/predictions.jsonl)" = 200 ] &&
+    run mloop --json monitor local &&
+    expect_code 1 &&
+    expect_json "j[\"env\"] == \"local\" and j[\"deployment\"] == $dep and j[\"version\"] == \"churn@1\"" &&
+    expect_json "j[\"current\"][\"rows\"] == 200 and j[\"drift\"][\"dataset_drift\"]" &&
+    expect_json "j[\"reference\"][\"digest\"].startswith(\"sha256:\") and j[\"reference\"][\"data\"] == \"train (\" + j[\"reference\"][\"digest\"][:19] + \")\"" &&
+    expect_json "j[\"resources\"][\"source\"] == \"docker stats mloop-$PROJECT-local\" and j[\"resources\"][\"memory_bytes\"] > 0 and j[\"resources\"][\"pods\"] == 1" &&
+    report=$(sql "select max(id) from monitor_reports") &&
+    [ "$(sql "select env || \" \" || deployment_id from monitor_reports where id = $report")" = "local $dep" ] &&
+    run mloop --json status local &&
+    expect_json "j[0][\"monitor\"].startswith(\"monitor/$report: drift \")"
+'
+
+test_done

@@ -1,0 +1,81 @@
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "data/source.hpp"
+#include "error/error.hpp"
+#include "monitor/frame.hpp"
+
+namespace fs = std::filesystem;
+using namespace mloop::monitor;
+
+namespace {
+
+struct Dir {
+    fs::path path;
+    Dir() {
+        path = fs::temp_directory_path() / ("mloop-frame-" + std::to_string(::getpid()));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~Dir() { fs::remove_all(path); }
+    fs::path write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name, std::ios::binary) << text;
+        return path / name;
+    }
+};
+
+}  // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("CSV and JSON lines append; a column some files lack is missing in their rows") {
+        Dir d;
+        d.write("a.csv", "x,plan\n1,basic\n,pro\n");
+        d.write("b.jsonl", "{\"x\": 2.5, \"score\": 0.9}\n{\"x\": null, \"plan\": \"pro\"}\n");
+        const auto files = expand_paths({"*.csv", "b.jsonl"}, d.path);
+        REQUIRE(files.size() == 2);
+        CHECK(files[0].display == "a.csv");
+        const Frame f = load_frame(files);
+        CHECK(f.rows == 4);
+        const Column* x = f.column("x");
+        REQUIRE(x != nullptr);
+        CHECK(x->text == std::vector<std::string>{"1", "", "2.5", "null"});
+        CHECK(x->missing == std::vector<uint8_t>{0, 1, 0, 1});
+        const Column* score = f.column("score");
+        REQUIRE(score != nullptr);
+        CHECK(score->missing == std::vector<uint8_t>{1, 1, 0, 1});
+        CHECK(score->text[2] == "0.9");
+        const Column* plan = f.column("plan");
+        REQUIRE(plan != nullptr);
+        CHECK(plan->missing == std::vector<uint8_t>{0, 0, 1, 0});
+        CHECK(plan->text[3] == "pro");
+    }
+
+    TEST_CASE("gzip'd files, the filter, and errors that name the file") {
+        Dir d;
+        {
+            gzFile g = gzopen((d.path / "c.jsonl.gz").c_str(), "wb");
+            const std::string text = "{\"x\": 1}\n{\"x\": 2}\n{\"x\": 3}\n";
+            gzwrite(g, text.data(), static_cast<unsigned>(text.size()));
+            gzclose(g);
+        }
+        Frame f = load_frame(expand_paths({"c.jsonl.gz"}, d.path));
+        CHECK(f.rows == 3);
+        f.filter({1, 0, 1});
+        CHECK(f.rows == 2);
+        CHECK(f.column("x")->text == std::vector<std::string>{"1", "3"});
+
+        d.write("bad.jsonl", "{\"x\": 1}\n[1]\n");
+        try {
+            load_frame(expand_paths({"bad.jsonl"}, d.path));
+            FAIL("no error");
+        } catch (const mloop::data::DataError& e) {
+            CHECK(std::string(e.what()).find("bad.jsonl:2") != std::string::npos);
+        }
+        d.write("data.txt", "x\n");
+        CHECK_THROWS_AS(load_frame(expand_paths({"data.txt"}, d.path)), mloop::error::UsageError);
+        CHECK_THROWS_AS(expand_paths({"none-*.csv"}, d.path), mloop::error::UsageError);
+    }
+}
