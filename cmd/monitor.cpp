@@ -61,9 +61,8 @@ class MonitorCommand : public Command {
         ctx.out.print("monitor/{}{}{}: reference {} ({} rows), current {} ({} rows{})", r.id,
                       r.env.empty() ? "" : " " + r.env,
                       r.version ? " " + r.version->text() +
-                                      (r.deployment
-                                           ? fmt::format(" (deploy/{})", r.deployment->id)
-                                           : std::string())
+                                      (r.deployment ? fmt::format(" (deploy/{})", r.deployment->id)
+                                                    : std::string())
                                 : std::string(),
                       r.reference, r.rows_reference, util::join(r.current, ", "), r.rows_current,
                       r.rows_outside_window > 0
@@ -98,11 +97,10 @@ class MonitorCommand : public Command {
         if (r.performance) {
             const auto& c = *r.performance;
             if (c.value) {
-                ctx.out.print("performance: {} {} on {} labelled rows{}{}{}", c.name,
-                              number(c.value), c.rows,
-                              c.min ? ", min " + render::number(*c.min) : "",
-                              c.max ? ", max " + render::number(*c.max) : "",
-                              c.ok ? "" : " — ALERT");
+                ctx.out.print(
+                    "performance: {} {} on {} labelled rows{}{}{}", c.name, number(c.value), c.rows,
+                    c.min ? ", min " + render::number(*c.min) : "",
+                    c.max ? ", max " + render::number(*c.max) : "", c.ok ? "" : " — ALERT");
             } else {
                 ctx.out.print("performance: {} not computed ({})", c.name, c.problem);
             }

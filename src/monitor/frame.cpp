@@ -132,8 +132,8 @@ Frame load_frame(const std::vector<DataFile>& files) {
             so.gzip = true;
             name.resize(name.size() - 3);
         }
-        const bool jsonl =
-            util::ends_with(name, ".jsonl") || util::ends_with(name, ".ndjson") || util::ends_with(name, ".json");
+        const bool jsonl = util::ends_with(name, ".jsonl") || util::ends_with(name, ".ndjson") ||
+                           util::ends_with(name, ".json");
         const bool csv = util::ends_with(name, ".csv") || util::ends_with(name, ".tsv");
         if (!jsonl && !csv) {
             throw error::UsageError(
@@ -158,8 +158,7 @@ Frame load_frame(const std::vector<DataFile>& files) {
                 reader.read_rows(rows);
             }
         } catch (const data::DataError& e) {
-            const std::string where =
-                e.row() != 0 ? fmt::format(":{}", e.row()) : std::string();
+            const std::string where = e.row() != 0 ? fmt::format(":{}", e.row()) : std::string();
             throw data::DataError(fmt::format("{}{}: {}", file.display, where, e.message()),
                                   e.row(), e.column(), e.column_name());
         }
@@ -194,9 +193,8 @@ std::vector<DataFile> expand_paths(const std::vector<std::string>& patterns, con
         for (const auto& p : found) {
             std::error_code ec;
             const fs::path rel = fs::relative(p, root, ec);
-            const std::string shown = !ec && !rel.empty() && rel.native().rfind("..", 0) != 0
-                                          ? rel.string()
-                                          : p;
+            const std::string shown =
+                !ec && !rel.empty() && rel.native().rfind("..", 0) != 0 ? rel.string() : p;
             out.push_back({p, shown, {}});
         }
     }

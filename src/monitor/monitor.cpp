@@ -253,8 +253,8 @@ void measure_resources(train::Session& s, const config::Environment& env, Report
     }
     k8s::Client kubectl(*s.runner, s.secrets);
     const std::string selector = fmt::format("app={},env={}", s.project.name, env.name);
-    auto args = k8s::scope_args({env.context ? env.context->value : std::string(),
-                                 env.namespace_name});
+    auto args =
+        k8s::scope_args({env.context ? env.context->value : std::string(), env.namespace_name});
     for (const char* a : {"top", "pod", "--no-headers"}) {
         args.emplace_back(a);
     }
@@ -290,8 +290,7 @@ void write_atomically(const fs::path& path, const std::string& text) {
         f << text;
         f.close();
         if (!f) {
-            throw error::RegistryError(
-                fmt::format("cannot write '{}'", util::display_path(tmp)));
+            throw error::RegistryError(fmt::format("cannot write '{}'", util::display_path(tmp)));
         }
     }
     std::error_code ec;
@@ -326,9 +325,8 @@ nlohmann::ordered_json feature_json(const FeatureDrift& f) {
 }
 
 nlohmann::ordered_json check_json(const Check& c) {
-    return {{"name", c.name}, {"value", opt(c.value)}, {"min", opt(c.min)},
-            {"max", opt(c.max)},  {"ok", c.ok},          {"rows", c.rows},
-            {"problem", c.problem}};
+    return {{"name", c.name}, {"value", opt(c.value)}, {"min", opt(c.min)},   {"max", opt(c.max)},
+            {"ok", c.ok},     {"rows", c.rows},        {"problem", c.problem}};
 }
 
 }  // namespace
@@ -363,12 +361,12 @@ nlohmann::ordered_json report_json(const Report& r) {
         kpis.push_back(check_json(k));
     }
     j["kpis"] = kpis;
-    j["resources"] = r.resources ? nlohmann::ordered_json{{"source", r.resources->source},
-                                                          {"cpu_cores", r.resources->cpu_cores},
-                                                          {"memory_bytes",
-                                                           r.resources->memory_bytes},
-                                                          {"pods", r.resources->pods}}
-                                 : nlohmann::ordered_json();
+    j["resources"] = r.resources
+                         ? nlohmann::ordered_json{{"source", r.resources->source},
+                                                  {"cpu_cores", r.resources->cpu_cores},
+                                                  {"memory_bytes", r.resources->memory_bytes},
+                                                  {"pods", r.resources->pods}}
+                         : nlohmann::ordered_json();
     j["alerts"] = r.alerts;
     j["notes"] = r.notes;
     j["path"] = r.path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.path.string());
@@ -393,13 +391,13 @@ Report monitor(train::Session& s, const Options& o) {
     if (!o.env.empty()) {
         env = p.environment(o.env);
         if (env == nullptr) {
-            throw error::UsageError(fmt::format("no environment '{}' in {}", o.env,
-                                                p.display_file));
+            throw error::UsageError(
+                fmt::format("no environment '{}' in {}", o.env, p.display_file));
         }
         r.deployment = registry::Deployments(db).current(o.env);
         if (r.deployment) {
-            r.version = registry::VersionRef{r.deployment->model, r.deployment->version,
-                                             std::nullopt};
+            r.version =
+                registry::VersionRef{r.deployment->model, r.deployment->version, std::nullopt};
         }
     }
 
@@ -433,9 +431,8 @@ Report monitor(train::Session& s, const Options& o) {
             }
         }
         if (chosen == nullptr) {
-            throw error::UsageError(
-                fmt::format("{} was trained on no recorded dataset", v.text()),
-                "name the reference with --reference PATH");
+            throw error::UsageError(fmt::format("{} was trained on no recorded dataset", v.text()),
+                                    "name the reference with --reference PATH");
         }
         const auto digest = store::Digest::parse(chosen->digest);
         if (!digest || !s.objects->has(*digest)) {
@@ -449,9 +446,10 @@ Report monitor(train::Session& s, const Options& o) {
         if (ds != nullptr && !ds->format.empty() && name.find('.') == std::string::npos) {
             name += "." + ds->format;
         }
-        reference_files.push_back({s.objects->path_of(*digest),
-                                   fmt::format("{} ({})", chosen->name, chosen->digest.substr(0, 19)),
-                                   name.empty() ? chosen->name + ".csv" : name});
+        reference_files.push_back(
+            {s.objects->path_of(*digest),
+             fmt::format("{} ({})", chosen->name, chosen->digest.substr(0, 19)),
+             name.empty() ? chosen->name + ".csv" : name});
         r.reference = reference_files.back().display;
         r.reference_digest = chosen->digest;
     } else {
@@ -493,11 +491,12 @@ Report monitor(train::Session& s, const Options& o) {
                     keep[i] = 0;
                 }
             }
-            r.rows_outside_window = cur.rows - static_cast<uint64_t>(std::count(
-                                                   keep.begin(), keep.end(), uint8_t{1}));
+            r.rows_outside_window =
+                cur.rows - static_cast<uint64_t>(std::count(keep.begin(), keep.end(), uint8_t{1}));
             if (unreadable > 0) {
-                r.notes.push_back(fmt::format("{} current rows without a readable '{}' were left out",
-                                              unreadable, *m.timestamp));
+                r.notes.push_back(
+                    fmt::format("{} current rows without a readable '{}' were left out", unreadable,
+                                *m.timestamp));
             }
             cur.filter(keep);
         } else {
@@ -599,8 +598,8 @@ Report monitor(train::Session& s, const Options& o) {
             const Column* fb_id = fb.column(id);
             const Column* fb_label = fb.column(target);
             if (fb_id == nullptr || fb_label == nullptr) {
-                r.notes.push_back(fmt::format("the feedback lacks '{}' or '{}': no labels joined",
-                                              id, target));
+                r.notes.push_back(
+                    fmt::format("the feedback lacks '{}' or '{}': no labels joined", id, target));
             } else {
                 std::unordered_map<std::string, double> by_id;
                 for (size_t i = 0; i < fb.rows; ++i) {
@@ -644,8 +643,9 @@ Report monitor(train::Session& s, const Options& o) {
                     y_true.push_back(*labels[i]);
                     const bool classify =
                         !stats::takes_scores(*metric) &&
-                        (*metric == stats::Metric::accuracy || *metric == stats::Metric::precision ||
-                         *metric == stats::Metric::recall || *metric == stats::Metric::f1);
+                        (*metric == stats::Metric::accuracy ||
+                         *metric == stats::Metric::precision || *metric == stats::Metric::recall ||
+                         *metric == stats::Metric::f1);
                     y_pred.push_back(classify ? (*v >= 0.5 ? 1.0 : 0.0) : *v);
                 }
             }

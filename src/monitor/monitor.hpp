@@ -27,14 +27,14 @@ namespace mloop::monitor {
 struct Options {
     std::string env;                   // empty: no environment (reference from the latest version)
     std::vector<std::string> current;  // --current: paths or globs; empty: monitor.current
-    std::string reference;             // --reference: a path, or MODEL@VER; empty: monitor.reference
+    std::string reference;  // --reference: a path, or MODEL@VER; empty: monitor.reference
 };
 
 struct FeatureDrift {
     std::string column;
-    std::string kind;                       // numeric | categorical
+    std::string kind;                         // numeric | categorical
     std::optional<stats::ColumnDrift> drift;  // unset when it could not be computed
-    std::string problem;                    // why not
+    std::string problem;                      // why not
 };
 
 struct Check {
