@@ -114,11 +114,10 @@ class MonitorCommand : public Command {
                                              : " — ALERT");
         }
         if (r.resources) {
-            ctx.out.print("resources: {} CPU, {} memory over {} pod{} ({})",
-                          render::number(r.resources->cpu_cores),
-                          util::format_bytes(static_cast<double>(r.resources->memory_bytes)),
-                          r.resources->pods, r.resources->pods == 1 ? "" : "s",
-                          r.resources->source);
+            ctx.out.print(
+                "resources: {:.3f} CPU cores, {} memory over {} pod{} ({})", r.resources->cpu_cores,
+                util::format_bytes(static_cast<double>(r.resources->memory_bytes)),
+                r.resources->pods, r.resources->pods == 1 ? "" : "s", r.resources->source);
         }
         ctx.out.print("report: {}", util::display_path(r.path));
         for (const auto& n : r.notes) {

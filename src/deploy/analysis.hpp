@@ -4,11 +4,14 @@
 //   prometheus  the HTTP API's instant query; every sample of the result must lie within
 //               min/max; no data, an error status or an unreachable server fail the check
 //   command     the user's argv (variables such as ${deploy.url} expanded), exit 0 passes
-//   monitor     drift and performance of the canary's traffic: wired by the monitor issue;
-//               until then it fails, saying so, rather than passing unexamined
+//   monitor     drift and performance of the new version's traffic (its `current` files)
+//               against the data that trained it, as `mloop monitor` judges them: any alert
+//               fails the check (run through AnalysisContext::monitor, which the deployment
+//               provides; without one the check fails rather than pass unexamined)
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +37,8 @@ struct AnalysisContext {
     std::map<std::string, std::string> values;  // ${deploy.url}, ${deploy.env}, ${model.*} …
     std::string display_file;                   // for located errors
     std::chrono::milliseconds timeout{30000};   // per check
+    // Runs a monitor check (deploy wires it to monitor::monitor).
+    std::function<CheckResult(const config::Analysis&)> monitor;
 };
 
 // Runs every check (all of them, so the report is complete) and returns their results.

@@ -20,8 +20,10 @@
 #include "config/variables.hpp"
 #include "deploy/target.hpp"
 #include "error/error.hpp"
+#include "monitor/monitor.hpp"
 #include "registry/registry.hpp"
 #include "util/clock.hpp"
+#include "util/text.hpp"
 
 namespace mloop::deploy {
 
@@ -54,10 +56,39 @@ std::string KubernetesTarget::analyse(int64_t id, const std::string& url, const 
                   {"deploy.id", std::to_string(id)},
                   {"deploy.image", image},
                   {"deploy.step", stage}};
+    std::string version;
     if (const auto d = registry::Deployments(m_s.db()).get(id)) {
         ctx.values["model.name"] = d->model;
         ctx.values["model.version"] = std::to_string(d->version);
+        version = fmt::format("{}@{}", d->model, d->version);
     }
+    // The new version's traffic against the data that trained it.
+    ctx.monitor = [&](const config::Analysis& check) {
+        CheckResult c;
+        c.kind = "monitor";
+        monitor::Options mo;
+        for (const auto& p : check.current) {
+            mo.current.push_back(p.value);
+        }
+        mo.reference = version;
+        c.what = util::join(mo.current, ", ");
+        try {
+            const auto report = monitor::monitor(m_s, mo);
+            c.passed = report.alerts.empty();
+            c.value = report.features.empty()
+                          ? std::nullopt
+                          : std::optional<double>(static_cast<double>(report.drifted));
+            c.reason = fmt::format("monitor/{}: {}", report.id,
+                                   c.passed ? fmt::format("{} of {} features drifted",
+                                                          report.drifted, report.features.size())
+                                            : util::join(report.alerts, "; "));
+        } catch (const error::Interrupted&) {
+            throw;
+        } catch (const error::Error& e) {
+            c.reason = e.what();
+        }
+        return c;
+    };
     const auto started = Clock::now();
     try {
         out.analysis = run_analysis(m_env.analysis, ctx);

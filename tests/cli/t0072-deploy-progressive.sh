@@ -62,6 +62,7 @@ text = text[:start] + """  environments:
       canary: {steps: [25, 50, 100], pause: 0s}
       analysis:
         - {prometheus: {url: "%s", query: '%s', max: 0.01}}
+        - {monitor: {current: canary.csv}}
     bg:
       target: kubernetes
       namespace: ml-bg
@@ -74,6 +75,7 @@ text = text[:start] + """  environments:
 """ % (prom, query) + text[end:]
 open("mloop.yaml", "w").write(text)
 PY
+    cp data/eval.csv canary.csv &&
     mloop -q validate config >/dev/null &&
     mloop -q train >/dev/null && mloop -q train --param C=0.5 >/dev/null &&
     mloop -q train --param C=2 >/dev/null &&
@@ -102,7 +104,9 @@ test_expect_success 'canary: each step sets the share of replicas and runs the a
     expect_code 0 &&
     id=$(last_id) &&
     expect_json "j[\"state\"] == \"succeeded\" and j[\"strategy\"] == \"canary\"" &&
-    expect_json "[c[\"kind\"] for c in j[\"analysis\"]] == [\"prometheus\"] and j[\"analysis\"][0][\"passed\"] and j[\"analysis\"][0][\"value\"] == 0.001" &&
+    expect_json "[(c[\"kind\"], c[\"passed\"]) for c in j[\"analysis\"]] == [(\"prometheus\", True), (\"monitor\", True)] and j[\"analysis\"][0][\"value\"] == 0.001" &&
+    expect_json "j[\"analysis\"][1][\"what\"] == \"canary.csv\" and j[\"analysis\"][1][\"reason\"].endswith(\"0 of 7 features drifted\")" &&
+    [ "$(sql "select count(*) from monitor_reports where env is null and version = 2")" = 3 ] &&
     [ "$(journal "$id")" = "apply:done canary-25:done canary-50:done canary-100:done promote:done finish:done" ] &&
     [ "$(sql "select group_concat(detail, \"; \") from (select detail from deploy_steps where deployment_id = $id and step like \"canary-%\" order by seq)")" = "1 canary, 3 stable; 2 canary, 2 stable; 4 canary, 0 stable" ] &&
     [ "$(prom_queries)" = 3 ] &&
@@ -143,6 +147,15 @@ test_expect_success 'canary: an analysis that fails at the second step scales th
     expect_stderr_contains "0.5 is outside max 0.01" &&
     id=$(last_id) &&
     [ "$(journal "$id")" = "apply:done canary-25:done canary-50:failed undo:done" ]
+'
+
+test_expect_success 'canary: traffic that drifted from the training data fails the monitor check' '
+    cd "$P" && error_rate 0.001 && cp data/production.csv canary.csv &&
+    run mloop deploy production churn@2 &&
+    cp data/eval.csv canary.csv &&
+    expect_canary_rolled_back 3 "analysis failed at canary 25%: monitor canary.csv: monitor/" &&
+    expect_stderr_contains "dataset drift: 5 of 7 features drifted" &&
+    [ "$(journal "$(last_id)")" = "apply:done canary-25:failed undo:done" ]
 '
 
 test_expect_success 'canary: an image that cannot be pulled is rolled back at the first step' '

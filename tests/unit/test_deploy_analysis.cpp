@@ -98,7 +98,7 @@ TEST_SUITE("deploy") {
         CHECK(r.reason.find("cannot connect to 127.0.0.1:") != std::string::npos);
     }
 
-    TEST_CASE("command checks get their variables; exit 0 passes; monitor is not wired yet") {
+    TEST_CASE("command checks get their variables; exit 0 passes; monitor runs what it is given") {
         auto runner = process::make_posix_runner();
         AnalysisContext ctx;
         ctx.runner = runner.get();
@@ -123,8 +123,21 @@ TEST_SUITE("deploy") {
         CHECK(results[0].passed);
         CHECK_FALSE(results[1].passed);
         CHECK(results[1].reason == "exited with 2: smoke failed on prod");
-        CHECK_FALSE(results[2].passed);
+        CHECK_FALSE(results[2].passed);  // no monitor to run it with: failed, not passed
+        CHECK(results[2].reason == "no monitor to run it with");
         CHECK_FALSE(all_passed(results));
+        monitor.current.push_back({"canary.jsonl", {}});
+        ctx.monitor = [](const config::Analysis& c) {
+            CheckResult r;
+            r.kind = "monitor";
+            r.what = c.current.at(0).value;
+            r.passed = true;
+            return r;
+        };
+        const auto wired = run_analysis({monitor}, ctx);
+        REQUIRE(wired.size() == 1);
+        CHECK(wired[0].passed);
+        CHECK(wired[0].what == "canary.jsonl");
         CHECK(failures(results).find("command sh -c") == 0);
         config::Analysis unknown;
         unknown.kind = config::Analysis::Kind::command;
