@@ -1,9 +1,14 @@
-// mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER]
+// mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER] [--no-alert]
+//               [--watch INTERVAL [--count N]]
+#include <thread>
+
 #include <CLI/CLI.hpp>
 
 #include "command.hpp"
 #include "config/load.hpp"
+#include "config/variables.hpp"
 #include "gates_table.hpp"
+#include "monitor/alerts.hpp"
 #include "monitor/monitor.hpp"
 #include "process/runner.hpp"
 #include "render/format.hpp"
@@ -34,26 +39,82 @@ class MonitorCommand : public Command {
                        "reference data: a path, or MODEL@VER for the data that trained it "
                        "(default: monitor.reference)")
             ->type_name("PATH|REF");
+        app.add_flag("--no-alert", m_no_alert, "send no alerts (the report is still recorded)");
+        app.add_option("--watch", m_watch,
+                       "run again every INTERVAL (90s, 15m, 1h); each report is recorded")
+            ->type_name("INTERVAL");
+        app.add_option("--count", m_count, "with --watch: stop after N reports")
+            ->type_name("N")
+            ->check(CLI::PositiveNumber);
     }
 
     int run(Context& ctx) override {
+        std::optional<std::chrono::seconds> interval;
+        if (!m_watch.empty()) {
+            auto d = config::parse_duration(m_watch);
+            if (!d || d->count() == 0) {
+                throw error::UsageError(
+                    fmt::format("--watch '{}': {}", m_watch,
+                                d ? std::string("must be longer than zero") : d.error()),
+                    "an interval such as 90s, 15m or 1h");
+            }
+            interval = *d;
+        } else if (m_count != 0) {
+            throw error::UsageError("--count needs --watch");
+        }
         auto runner = process::make_posix_runner();
         GatesReporter reporter(ctx.out);
         train::Session s = train::open_session(config::load_project(ctx.project_file()),
                                                ctx.paths(), *runner, reporter);
-        const auto r = monitor::monitor(s, m_opts);
+        int code = 0;
+        for (int tick = 1;; ++tick) {
+            code = once(ctx, s);
+            if (!interval || (m_count != 0 && tick >= m_count)) {
+                break;
+            }
+            std::this_thread::sleep_for(*interval);
+        }
+        return code;
+    }
+
+  private:
+    // One report: computed, recorded, printed, alerted.
+    int once(Context& ctx, train::Session& s) {
+        auto r = monitor::monitor(s, m_opts);
+        std::vector<monitor::Sent> sent;
+        const bool alert = !m_no_alert && monitor::opens_incident(s, r);
+        if (alert) {
+            sent = monitor::send_alerts(s, r);
+        }
         if (ctx.out.json()) {
             ctx.out.json(monitor::report_json(r));
         } else {
             print(ctx, r);
+            for (const auto& x : sent) {
+                ctx.out.note(
+                    x.ok ? fmt::format("alert sent: {} {}", x.kind, x.target)
+                         : fmt::format("alert not sent: {} {}: {}", x.kind, x.target, x.error));
+            }
+            if (!r.alerts.empty() && !alert && !m_no_alert && !s.project.monitor->alerts.empty()) {
+                ctx.out.note("no alert sent: the incident was alerted at an earlier report");
+            }
         }
         if (!r.alerts.empty()) {
             error::Diagnostic d;
             d.message = fmt::format("monitor/{}: {}", r.id, util::join(r.alerts, "; "));
             ctx.out.diagnostic(d);
-            return static_cast<int>(error::ExitCode::check_failed);
         }
-        return 0;
+        for (const auto& x : sent) {
+            if (!x.ok) {
+                error::Diagnostic d;
+                d.message = fmt::format("monitor/{}: the alert to {} {} failed: {}", r.id, x.kind,
+                                        x.target, x.error);
+                d.hint = "the report is recorded; fix the destination in monitor.alerts";
+                ctx.out.diagnostic(d);
+                return static_cast<int>(error::ExitCode::external);
+            }
+        }
+        return r.alerts.empty() ? 0 : static_cast<int>(error::ExitCode::check_failed);
     }
 
   private:
@@ -126,6 +187,9 @@ class MonitorCommand : public Command {
     }
 
     monitor::Options m_opts;
+    bool m_no_alert = false;
+    std::string m_watch;
+    int m_count = 0;
 };
 
 }  // namespace

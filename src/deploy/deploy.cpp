@@ -356,8 +356,13 @@ std::vector<Recovery> recover(train::Session& s, const std::string& env_name,
                               std::vector<std::string>& notes) {
     registry::Deployments deps(s.db());
     const auto current = deps.current(env_name);
-    const bool scale_down_pending =
-        current && current->spec.find("\"scale_down\"") != std::string::npos;
+    bool scale_down_pending = false;
+    if (current) {
+        const auto spec = nlohmann::json::parse(current->spec, nullptr, false);
+        scale_down_pending = spec.is_object() && spec.contains("scale_down") &&
+                             spec["scale_down"].is_object() &&
+                             !spec["scale_down"].value("done", true);
+    }
     if (deps.unfinished(env_name).empty() && !scale_down_pending) {
         return {};
     }

@@ -368,9 +368,26 @@ nlohmann::ordered_json report_json(const Report& r) {
                                                   {"pods", r.resources->pods}}
                          : nlohmann::ordered_json();
     j["alerts"] = r.alerts;
+    auto sent = nlohmann::ordered_json::array();
+    for (const auto& x : r.sent) {
+        sent.push_back({{"kind", x.kind}, {"target", x.target}, {"ok", x.ok}, {"error", x.error}});
+    }
+    j["sent"] = sent;
     j["notes"] = r.notes;
     j["path"] = r.path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.path.string());
     return j;
+}
+
+void rewrite(train::Session& s, const Report& r) {
+    workspace::make_private_dir(r.path.parent_path());
+    const std::string text = report_json(r).dump(2) + "\n";
+    write_atomically(r.path, text);
+    registry::Db& db = s.db();
+    db.write([&] {
+        db.prepare("UPDATE monitor_reports SET report = ?, path = ? WHERE id = ?")
+            .bind_all(text, r.path.string(), r.id)
+            .run();
+    });
 }
 
 Report monitor(train::Session& s, const Options& o) {
@@ -724,16 +741,8 @@ Report monitor(train::Session& s, const Options& o) {
                                     nlohmann::json({{"env", o.env}, {"alerts", r.alerts}}).dump());
         return id;
     });
-    const fs::path dir = s.paths.state / "reports";
-    workspace::make_private_dir(dir);
-    r.path = dir / fmt::format("{}.json", r.id);
-    const std::string text = report_json(r).dump(2) + "\n";
-    write_atomically(r.path, text);
-    db.write([&] {
-        db.prepare("UPDATE monitor_reports SET report = ?, path = ? WHERE id = ?")
-            .bind_all(text, r.path.string(), r.id)
-            .run();
-    });
+    r.path = s.paths.state / "reports" / fmt::format("{}.json", r.id);
+    rewrite(s, r);
     return r;
 }
 

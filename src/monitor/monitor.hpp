@@ -54,6 +54,14 @@ struct Resources {
     int pods = 0;
 };
 
+// An alert sent to one destination of monitor.alerts.
+struct Sent {
+    std::string kind;    // webhook | command
+    std::string target;  // the URL or command line, secrets masked
+    bool ok = false;
+    std::string error;  // why it could not be delivered
+};
+
 struct Report {
     int64_t id = 0;
     std::string env;
@@ -74,12 +82,15 @@ struct Report {
     std::vector<Check> kpis;
     std::optional<Resources> resources;
     std::vector<std::string> alerts;  // what fired: exit 1
+    std::vector<Sent> sent;           // where the alerts went (alerts.hpp)
     std::vector<std::string> notes;
     std::filesystem::path path;  // the JSON report
     int64_t created_at = 0;      // ms since the epoch
 };
 
 Report monitor(train::Session& s, const Options& options);
+// Writes the report again, file and registry row, after it changed (alerts sent).
+void rewrite(train::Session& s, const Report& r);
 
 nlohmann::ordered_json report_json(const Report& r);
 

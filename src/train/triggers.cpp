@@ -7,6 +7,7 @@
 #include "config/variables.hpp"
 #include "git/git.hpp"
 #include "registry/registry.hpp"
+#include "registry/reports.hpp"
 #include "train/internal.hpp"
 
 namespace mloop::train {
@@ -130,11 +131,39 @@ TriggerReport evaluate_triggers(Session& s) {
         }
         report.checks.push_back(std::move(c));
     }
-    for (const auto& [enabled, name] :
-         {std::pair{t.drift, "drift"}, std::pair{t.performance, "performance"}}) {
-        if (enabled) {
-            report.checks.push_back(
-                {name, false, "no monitor report yet ('mloop monitor' is not in this version)"});
+    // The last monitor report of production, if it came after the last training run: a report
+    // that already led to a retraining does not fire again.
+    if (t.drift || t.performance) {
+        const auto latest = registry::Reports(db).latest("production");
+        const int64_t trained_at = run ? run->ended_at.value_or(run->started_at) : 0;
+        for (const auto& [enabled, name] :
+             {std::pair{t.drift, "drift"}, std::pair{t.performance, "performance"}}) {
+            if (!enabled) {
+                continue;
+            }
+            TriggerCheck c{name, false, ""};
+            if (!latest) {
+                c.reason = "no monitor report of production yet";
+            } else if (latest->created_at <= trained_at) {
+                c.reason = fmt::format("monitor/{} came before the last training run (run {})",
+                                       latest->id, *last);
+            } else if (std::string(name) == "drift") {
+                c.fired = latest->dataset_drift;
+                c.reason = fmt::format("monitor/{}: {} of {} features drifted{}", latest->id,
+                                       latest->drifted, latest->columns,
+                                       c.fired ? "" : ", no dataset drift");
+            } else {
+                for (const auto& a : latest->alerts) {
+                    if (a.rfind("performance:", 0) == 0) {
+                        c.fired = true;
+                        c.reason = fmt::format("monitor/{}: {}", latest->id, a);
+                    }
+                }
+                if (!c.fired) {
+                    c.reason = fmt::format("monitor/{}: performance within its limits", latest->id);
+                }
+            }
+            report.checks.push_back(std::move(c));
         }
     }
     return report;

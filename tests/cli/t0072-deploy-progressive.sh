@@ -301,6 +301,16 @@ test_expect_success 'a secret reaches the analysis command, and no manifest, jou
     ! k get deploy,svc,pods -A -o json | grep -q "9s3cr3t" || { fail "the secret is in the cluster"; exit 1; }
 '
 
+test_expect_success 'monitor of a kubernetes environment reads its pods'"'"' use with kubectl top' '
+    cd "$P" &&
+    post "$API/_fake/metrics" "{\"image\": \"$REPO:*\", \"cpu\": \"25m\", \"memory\": \"10Mi\"}" &&
+    cur=$(sql "select max(id) from deployments where env = \"production\" and state = \"succeeded\"") &&
+    run mloop --json monitor production --current canary.csv &&
+    expect_code 0 &&
+    expect_json "j[\"deployment\"] == $cur and j[\"resources\"][\"source\"] == \"kubectl top pod --selector=app=$PROJECT,env=production\"" &&
+    expect_json "j[\"resources\"][\"pods\"] == 4 and abs(j[\"resources\"][\"cpu_cores\"] - 0.1) < 1e-9 and j[\"resources\"][\"memory_bytes\"] == 4 * 10 * 1024 * 1024"
+'
+
 test_expect_success '--render writes each strategy'"'"'s manifests; --no-wait is refused with them' '
     cd "$P" &&
     run mloop deploy production churn@2 --render out-canary &&

@@ -157,6 +157,118 @@ with open(\"odd.csv\", \"w\") as f:
     expect_code 0
 '
 
+test_expect_success 'a drifting report of production fires the drift trigger of train --if-triggered, once' '
+    cd "$P" &&
+    run mloop --json train --if-triggered &&
+    expect_code 0 &&
+    expect_json "j[\"trained\"] is False" &&
+    run mloop monitor production --reference data/train.csv --current data/production.csv &&
+    expect_code 1 &&
+    report=$(sql "select max(id) from monitor_reports where env = \"production\"") &&
+    run mloop train --if-triggered &&
+    expect_code 0 &&
+    expect_stderr_contains "trigger drift: fired: monitor/$report: 5 of 7 features drifted" &&
+    expect_stderr_contains "trigger performance: quiet: monitor/$report: performance within its limits" &&
+    run_id=$(sql "select max(id) from runs") &&
+    [ "$(sql "select triggered_by from runs where id = $run_id")" = "[{\"reason\":\"monitor/$report: 5 of 7 features drifted\",\"trigger\":\"drift\"}]" ] &&
+    run mloop train --if-triggered &&
+    expect_code 0 &&
+    expect_stderr_contains "trigger drift: quiet: monitor/$report came before the last training run" &&
+    expect_stdout_contains "no trigger fired"
+'
+
+# A webhook receiver on 127.0.0.1: each POST body appended to hooks.jsonl, answered 200.
+HPORT=$(free_port)
+/usr/bin/python3 - "$HPORT" "$SCRATCH/hooks.jsonl" <<'PY' &
+import http.server, json, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "a") as f:
+            f.write(json.dumps({"path": self.path, "type": self.headers.get("Content-Type"),
+                                "body": json.loads(body)}) + "\n")
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+HOOK_PID=$!
+trap 'kill $HOOK_PID 2>/dev/null; cleanup_docker; rm -rf "$SCRATCH"' EXIT
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$HPORT/" >/dev/null && break; sleep 0.05; done
+hooks() { [ -f "$SCRATCH/hooks.jsonl" ] && wc -l <"$SCRATCH/hooks.jsonl" || echo 0; }
+
+test_expect_success 'alerts: a webhook and a command, once per incident, none with --no-alert' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    printf "  alerts:\n    - {webhook: \"\${env.HOOK_URL}\"}\n    - {command: [sh, -c, \"cat > alert.json\"]}\n" >>mloop.yaml &&
+    export HOOK_URL="http://127.0.0.1:$HPORT/hook" &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    run mloop --json monitor --current data/production.csv &&
+    expect_code 1 &&
+    expect_json "[(x[\"kind\"], x[\"ok\"]) for x in j[\"sent\"]] == [(\"webhook\", True), (\"command\", True)]" &&
+    [ "$(hooks)" = 1 ] &&
+    id=$(sql "select max(id) from monitor_reports") &&
+    /usr/bin/python3 -c "
+import json
+h = json.loads(open(\"$SCRATCH/hooks.jsonl\").readline())
+assert h[\"path\"] == \"/hook\" and h[\"type\"] == \"application/json\", h
+assert h[\"body\"][\"text\"].startswith(\"mloop monitor: $PROJECT churn@\"), h[\"body\"][\"text\"]
+assert \"dataset drift: 5 of 7 features drifted\" in h[\"body\"][\"text\"] and h[\"body\"][\"text\"].endswith(\"(monitor/$id)\")
+assert h[\"body\"][\"report\"][\"report\"] == $id and h[\"body\"][\"report\"][\"drift\"][\"drifted\"] == 5
+a = json.load(open(\"alert.json\"))
+assert a[\"report\"] == $id and a[\"alerts\"] == h[\"body\"][\"report\"][\"alerts\"]
+stored = json.load(open(\".mloop/reports/$id.json\"))
+assert [x[\"kind\"] for x in stored[\"sent\"]] == [\"webhook\", \"command\"], stored[\"sent\"]
+" &&
+    run mloop monitor --current data/production.csv &&
+    expect_code 1 &&
+    expect_stderr_contains "no alert sent: the incident was alerted at an earlier report" &&
+    [ "$(hooks)" = 1 ] &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    run mloop monitor --current data/production.csv --no-alert &&
+    expect_code 1 &&
+    [ "$(hooks)" = 1 ] &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    run mloop monitor --current data/production.csv &&
+    expect_stderr_contains "alert sent: webhook http://127.0.0.1:$HPORT/hook" &&
+    [ "$(hooks)" = 2 ] &&
+    cp mloop.yaml.orig mloop.yaml
+'
+
+test_expect_success 'an unreachable webhook is exit 3, and the report is still recorded' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    printf "  alerts:\n    - {webhook: \"http://127.0.0.1:$(free_port)/nobody\"}\n" >>mloop.yaml &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    n=$(sql "select count(*) from monitor_reports") &&
+    run mloop monitor --current data/production.csv &&
+    cp mloop.yaml.orig mloop.yaml &&
+    expect_code 3 &&
+    expect_stderr_contains "the alert to webhook http://127.0.0.1:" &&
+    expect_stderr_contains "connection refused" &&
+    expect_stderr_contains "hint: the report is recorded" &&
+    [ "$(sql "select count(*) from monitor_reports")" = $((n + 1)) ] &&
+    [ "$(sql "select json_extract(report, \"\$.sent[0].ok\") from monitor_reports order by id desc limit 1")" = 0 ]
+'
+
+test_expect_success '--watch records a report per tick and alerts once for the incident' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    printf "  alerts:\n    - {webhook: \"http://127.0.0.1:$HPORT/watch\"}\n" >>mloop.yaml &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    n=$(sql "select count(*) from monitor_reports") && before=$(hooks) &&
+    start=$(now_ms) &&
+    run mloop monitor --current data/production.csv --watch 1s --count 3 &&
+    took=$(( $(now_ms) - start )) &&
+    cp mloop.yaml.orig mloop.yaml &&
+    expect_code 1 &&
+    [ "$(sql "select count(*) from monitor_reports")" = $((n + 3)) ] &&
+    [ "$(hooks)" = $((before + 1)) ] &&
+    [ "$took" -ge 2000 ] &&
+    run mloop monitor --current data/eval.csv --count 2 &&
+    expect_code 2 &&
+    expect_stderr_contains "--count needs --watch" &&
+    run mloop monitor --watch 0s &&
+    expect_code 2
+'
+
 if ! docker info >/dev/null 2>&1; then
     if [ "${CI:-}" = true ]; then
         echo "not ok - no docker engine answers, and CI=true does not allow skipping" >&2
