@@ -302,9 +302,10 @@ test_expect_success 'deploy --dry-run and --render change nothing; unknown envir
     expect_code 2 &&
     expect_stderr_contains "no environment '"'"'locl'"'"'" &&
     expect_stderr_contains "did you mean" &&
-    run mloop deploy production churn@1 --force &&
+    run mloop deploy local churn@1 --strategy canary &&
     expect_code 2 &&
-    expect_stderr_contains "strategy canary, which this mloop cannot deploy yet"
+    expect_stderr_contains "--strategy canary needs a kubernetes environment; '"'"'local'"'"' is a docker one" &&
+    [ "$(sql "select count(*) from deployments")" = "$n" ]
 '
 
 test_done
