@@ -1,5 +1,5 @@
 // mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER] [--no-alert]
-//               [--watch INTERVAL [--count N]]
+//               [--watch INTERVAL [--count N]] | --grafana
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include "config/variables.hpp"
 #include "gates_table.hpp"
 #include "monitor/alerts.hpp"
+#include "monitor/export.hpp"
 #include "monitor/monitor.hpp"
 #include "process/runner.hpp"
 #include "render/format.hpp"
@@ -46,6 +47,8 @@ class MonitorCommand : public Command {
         app.add_option("--count", m_count, "with --watch: stop after N reports")
             ->type_name("N")
             ->check(CLI::PositiveNumber);
+        app.add_flag("--grafana", m_grafana,
+                     "print a Grafana dashboard (JSON) of the exported metrics, and stop");
     }
 
     int run(Context& ctx) override {
@@ -61,6 +64,11 @@ class MonitorCommand : public Command {
             interval = *d;
         } else if (m_count != 0) {
             throw error::UsageError("--count needs --watch");
+        }
+        if (m_grafana) {
+            const auto project = config::load_project(ctx.project_file());
+            ctx.out.raw(monitor::grafana_dashboard(project.name));
+            return 0;
         }
         auto runner = process::make_posix_runner();
         GatesReporter reporter(ctx.out);
@@ -85,6 +93,11 @@ class MonitorCommand : public Command {
         const bool alert = !m_no_alert && monitor::opens_incident(s, r);
         if (alert) {
             sent = monitor::send_alerts(s, r);
+        }
+        std::vector<std::string> export_failed;
+        const auto exported = monitor::export_metrics(s, r, export_failed);
+        for (const auto& line : exported) {
+            ctx.out.note(line);
         }
         if (ctx.out.json()) {
             ctx.out.json(monitor::report_json(r));
@@ -113,6 +126,15 @@ class MonitorCommand : public Command {
                 ctx.out.diagnostic(d);
                 return static_cast<int>(error::ExitCode::external);
             }
+        }
+        for (const auto& why : export_failed) {
+            error::Diagnostic d;
+            d.message = fmt::format("monitor/{}: metrics not exported: {}", r.id, why);
+            d.hint = "the report is recorded; check monitor.prometheus";
+            ctx.out.diagnostic(d);
+        }
+        if (!export_failed.empty()) {
+            return static_cast<int>(error::ExitCode::external);
         }
         return r.alerts.empty() ? 0 : static_cast<int>(error::ExitCode::check_failed);
     }
@@ -190,6 +212,7 @@ class MonitorCommand : public Command {
     bool m_no_alert = false;
     std::string m_watch;
     int m_count = 0;
+    bool m_grafana = false;
 };
 
 }  // namespace

@@ -69,6 +69,7 @@ complete -c mloop -n '__fish_seen_subcommand_from monitor' -l reference -r -F -d
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l no-alert -d 'send no alerts (the report is still recorded)'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l watch -r -F -d 'run again every INTERVAL (90s, 15m, 1h); each report is recorded'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l count -r -F -d 'with --watch: stop after N reports'
+complete -c mloop -n '__fish_seen_subcommand_from monitor' -l grafana -d 'print a Grafana dashboard (JSON) of the exported metrics, and stop'
 complete -c mloop -n '__fish_seen_subcommand_from help' -a 'init validate train runs show diff lineage models promote package deploy rollback status monitor help gc fsck completion mloop.yaml'
 complete -c mloop -n '__fish_seen_subcommand_from gc' -l dry-run -d 'print what would be deleted, delete nothing'
 complete -c mloop -n '__fish_seen_subcommand_from gc' -l keep -r -F -d 'keep the objects and directories of the last N runs (default 20)'

@@ -12,7 +12,8 @@ MLOOP_BUILD_PACKAGES=(
 )
 # What the example project and the tests run.
 MLOOP_RUN_PACKAGES=(python3)
-MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base curl sqlite3)
+MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base curl sqlite3
+    prometheus-pushgateway)
 # The real peers of the CD tests and of the demo: a docker engine and a local image registry.
 MLOOP_DOCKER_PACKAGES=(docker.io docker-registry)
 MLOOP_BENCH_PACKAGES=(hyperfine git python3-yaml python3-pandas python3-numpy)

@@ -269,6 +269,82 @@ test_expect_success '--watch records a report per tick and alerts once for the i
     expect_code 2
 '
 
+test_expect_success 'Prometheus: the textfile written atomically, in the exposition format, with the report'"'"'s numbers' '
+    cd "$P" &&
+    run mloop --json monitor --current data/production.csv &&
+    expect_code 1 &&
+    [ -f metrics/mloop.prom ] && [ ! -e metrics/mloop.prom.tmp ] &&
+    printf "%s" "$OUT" >report.json &&
+    /usr/bin/python3 - "$PROJECT" <<'"'"'PY'"'"'
+import json, re, sys
+project = sys.argv[1]
+j = json.load(open("report.json"))
+samples, types = {}, {}
+for line in open("metrics/mloop.prom"):
+    line = line.rstrip("\n")
+    if line.startswith("# TYPE "):
+        _, _, name, kind = line.split(" ")
+        types[name] = kind
+        continue
+    if line.startswith("#"):
+        continue
+    m = re.fullmatch(r"([a-z_]+)\{(.*)\} (\S+)", line)
+    assert m, line
+    labels = dict(re.findall(r"([a-z_]+)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(2)))
+    assert labels["project"] == project and labels["env"] == "", labels
+    assert m.group(1) in types, m.group(1)
+    samples[(m.group(1), labels.get("feature", labels.get("data", labels.get("model", ""))))] = float(m.group(3))
+assert set(types.values()) == {"gauge"}
+assert samples[("mloop_monitor_report", "")] == j["report"]
+assert samples[("mloop_dataset_drift", "")] == 1 and samples[("mloop_drifted_features", "")] == 5
+assert samples[("mloop_rows", "current")] == 1000 and samples[("mloop_rows", "reference")] == 4000
+for f in j["features"]:
+    assert samples[("mloop_feature_drift_score", f["column"])] == f["score"], f
+    assert samples[("mloop_feature_drifted", f["column"])] == (1 if f["drifted"] else 0)
+assert samples[("mloop_alerts", "")] == 1
+PY
+'
+
+test_expect_success 'Prometheus: pushed to a real Pushgateway; --grafana prints a dashboard of the metrics' '
+    cd "$P" &&
+    if ! command -v prometheus-pushgateway >/dev/null; then
+        [ "${CI:-}" != true ] || { fail "no prometheus-pushgateway, and CI=true does not allow skipping"; exit 1; }
+        echo "# skipped the push: no prometheus-pushgateway"
+    else
+        gport=$(free_port) &&
+        { prometheus-pushgateway --web.listen-address="127.0.0.1:$gport" >pg.log 2>&1 & echo $! >pg.pid; } &&
+        for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gport/-/ready" >/dev/null && break; sleep 0.1; done &&
+        cp mloop.yaml mloop.yaml.orig &&
+        sed -i "s|  prometheus: {textfile: metrics/mloop.prom}|  prometheus: {textfile: metrics/mloop.prom, pushgateway: \"http://127.0.0.1:$gport/\"}|" mloop.yaml &&
+        grep -q pushgateway mloop.yaml &&
+        run mloop monitor production --reference data/train.csv --current data/production.csv &&
+        expect_code 1 &&
+        expect_stderr_contains "metrics pushed to http://127.0.0.1:$gport" &&
+        curl -sf "http://127.0.0.1:$gport/metrics" >pushed.txt &&
+        grep -q "^mloop_dataset_drift{env=\"production\",instance=\"\",job=\"mloop\",project=\"$PROJECT\"} 1$" pushed.txt &&
+        grep -q "^mloop_feature_drifted{env=\"production\",feature=\"age\",instance=\"\",job=\"mloop\",project=\"$PROJECT\"} 1$" pushed.txt &&
+        kill "$(cat pg.pid)" && wait "$(cat pg.pid)" 2>/dev/null;
+        run mloop monitor production --reference data/train.csv --current data/eval.csv &&
+        cp mloop.yaml.orig mloop.yaml &&
+        expect_code 3 &&
+        expect_stderr_contains "metrics not exported: pushgateway http://127.0.0.1:$gport" &&
+        expect_stderr_contains "hint: the report is recorded"
+    fi &&
+    run mloop monitor --grafana &&
+    expect_code 0 &&
+    printf "%s" "$OUT" >dash.json &&
+    /usr/bin/python3 - "$PROJECT" <<'"'"'PY'"'"'
+import json, re, sys
+d = json.load(open("dash.json"))
+assert d["title"] == "mloop: " + sys.argv[1] and d["schemaVersion"] == 38
+exprs = [t["expr"] for p in d["panels"] for t in p["targets"]]
+assert len(d["panels"]) == 9, len(d["panels"])
+assert "mloop_dataset_drift{project=\"%s\",env=~\"$env\"}" % sys.argv[1] in exprs, exprs
+for e in exprs:
+    assert re.match(r"mloop_[a-z_]+\{project=", e), e
+PY
+'
+
 if ! docker info >/dev/null 2>&1; then
     if [ "${CI:-}" = true ]; then
         echo "not ok - no docker engine answers, and CI=true does not allow skipping" >&2
