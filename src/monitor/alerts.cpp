@@ -18,22 +18,6 @@ namespace mloop::monitor {
 
 namespace {
 
-// ${env.NAME}: the environment variable (empty when unset); anything else is an error.
-std::string expand(const config::Text& t, const std::string& display_file) {
-    auto v = config::expand(t.value, [](std::string_view name) -> std::optional<std::string> {
-        if (util::starts_with(name, "env.")) {
-            const char* e = std::getenv(std::string(name.substr(4)).c_str());
-            return std::string(e != nullptr ? e : "");
-        }
-        return std::nullopt;
-    });
-    if (!v) {
-        throw error::UsageError(fmt::format("{}:{}:{}: monitor.alerts: {}", display_file,
-                                            t.mark.line, t.mark.column, v.error()));
-    }
-    return v.value();
-}
-
 std::string summary(const train::Session& s, const Report& r) {
     return fmt::format(
         "mloop monitor: {}{}{}: {} (monitor/{})", s.project.name, r.env.empty() ? "" : " " + r.env,
@@ -43,7 +27,7 @@ std::string summary(const train::Session& s, const Report& r) {
 Sent webhook(const train::Session& s, const config::Alert& a, const std::string& body) {
     Sent out;
     out.kind = "webhook";
-    const std::string url = expand(a.url, s.project.display_file);
+    const std::string url = expand_env(a.url, s.project.display_file, "monitor.alerts");
     out.target = process::mask(url, s.secrets);
     auto parsed = net::parse_url(url);
     if (!parsed) {
@@ -72,7 +56,7 @@ Sent command(train::Session& s, const config::Alert& a, const std::string& repor
     out.kind = "command";
     std::vector<std::string> argv;
     for (const auto& t : a.command) {
-        argv.push_back(expand(t, s.project.display_file));
+        argv.push_back(expand_env(t, s.project.display_file, "monitor.alerts"));
     }
     if (argv.empty()) {
         out.error = "empty command";

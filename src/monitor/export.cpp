@@ -70,21 +70,6 @@ class Writer {
     std::string m_out;
 };
 
-std::string expand_env(const config::Text& t, const std::string& display_file) {
-    auto v = config::expand(t.value, [](std::string_view name) -> std::optional<std::string> {
-        if (util::starts_with(name, "env.")) {
-            const char* e = std::getenv(std::string(name.substr(4)).c_str());
-            return std::string(e != nullptr ? e : "");
-        }
-        return std::nullopt;
-    });
-    if (!v) {
-        throw error::UsageError(fmt::format("{}:{}:{}: monitor.prometheus: {}", display_file,
-                                            t.mark.line, t.mark.column, v.error()));
-    }
-    return v.value();
-}
-
 // Path segments of a Pushgateway grouping key: a value that is empty or holds a '/' is given in
 // base64url, as its API asks.
 std::string segment(const std::string& key, const std::string& v) {
@@ -193,27 +178,17 @@ std::vector<std::string> export_metrics(train::Session& s, const Report& r,
         }
         std::error_code ec;
         fs::create_directories(path.parent_path(), ec);
-        // node_exporter must never read half a file: written beside it, then renamed over it.
-        const fs::path tmp = path.string() + ".tmp";
-        {
-            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-            f << text;
-            f.close();
-            if (!f) {
-                failed.push_back(fmt::format("cannot write '{}'", util::display_path(tmp)));
-                return done;
-            }
-        }
-        fs::rename(tmp, path, ec);
-        if (ec) {
-            failed.push_back(
-                fmt::format("cannot write '{}': {}", util::display_path(path), ec.message()));
-        } else {
+        // node_exporter must never read half a file.
+        try {
+            write_atomically(path, text);
             done.push_back(fmt::format("metrics written to {}", util::display_path(path)));
+        } catch (const error::Error& e) {
+            failed.push_back(e.what());
         }
     }
     if (m.prometheus_pushgateway) {
-        std::string base = expand_env(*m.prometheus_pushgateway, s.project.display_file);
+        std::string base =
+            expand_env(*m.prometheus_pushgateway, s.project.display_file, "monitor.prometheus");
         while (!base.empty() && base.back() == '/') {
             base.pop_back();
         }

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "config/variables.hpp"
 #include "data/value.hpp"
 #include "docker/docker.hpp"
 #include "error/error.hpp"
@@ -282,25 +283,6 @@ void measure_resources(train::Session& s, const config::Environment& env, Report
     r.resources = res;
 }
 
-// Written beside, then renamed over: a reader never sees half a report.
-void write_atomically(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        f.close();
-        if (!f) {
-            throw error::RegistryError(fmt::format("cannot write '{}'", util::display_path(tmp)));
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        throw error::RegistryError(
-            fmt::format("cannot write '{}': {}", util::display_path(path), ec.message()));
-    }
-}
-
 nlohmann::ordered_json opt(const std::optional<double>& v) {
     return v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
 }
@@ -376,6 +358,40 @@ nlohmann::ordered_json report_json(const Report& r) {
     j["notes"] = r.notes;
     j["path"] = r.path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.path.string());
     return j;
+}
+
+void write_atomically(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        f << text;
+        f.close();
+        if (!f) {
+            throw error::RegistryError(fmt::format("cannot write '{}'", util::display_path(tmp)));
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        throw error::RegistryError(
+            fmt::format("cannot write '{}': {}", util::display_path(path), ec.message()));
+    }
+}
+
+std::string expand_env(const config::Text& t, const std::string& display_file,
+                       const std::string& what) {
+    auto v = config::expand(t.value, [](std::string_view name) -> std::optional<std::string> {
+        if (util::starts_with(name, "env.")) {
+            const char* e = std::getenv(std::string(name.substr(4)).c_str());
+            return std::string(e != nullptr ? e : "");
+        }
+        return std::nullopt;
+    });
+    if (!v) {
+        throw error::UsageError(fmt::format("{}:{}:{}: {}: {}", display_file, t.mark.line,
+                                            t.mark.column, what, v.error()));
+    }
+    return v.value();
 }
 
 void rewrite(train::Session& s, const Report& r) {

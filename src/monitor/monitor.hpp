@@ -92,6 +92,15 @@ Report monitor(train::Session& s, const Options& options);
 // Writes the report again, file and registry row, after it changed (alerts sent).
 void rewrite(train::Session& s, const Report& r);
 
+// Shared by alerts.cpp and export.cpp:
+// `t` with ${env.NAME} replaced by the environment variable (empty when unset); any other
+// variable is a UsageError located in the project file, naming `what`.
+std::string expand_env(const config::Text& t, const std::string& display_file,
+                       const std::string& what);
+// Writes `text` beside `path`, then renames it over `path`: a reader never sees half a file.
+// A RegistryError naming the file when it cannot.
+void write_atomically(const std::filesystem::path& path, const std::string& text);
+
 nlohmann::ordered_json report_json(const Report& r);
 
 }  // namespace mloop::monitor
