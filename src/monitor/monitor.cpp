@@ -437,7 +437,12 @@ Report monitor(train::Session& s, const Options& o) {
     // The reference.
     const std::string reference = !o.reference.empty() ? o.reference : m.reference.value;
     std::vector<DataFile> reference_files;
-    const bool looks_like_version = reference.find('@') != std::string::npos;
+    // MODEL@VER, unless a file has that name.
+    std::error_code exists_ec;
+    const bool looks_like_version =
+        reference.find('@') != std::string::npos &&
+        !fs::exists(fs::path(reference).is_absolute() ? fs::path(reference) : p.root / reference,
+                    exists_ec);
     if (reference == "auto" || looks_like_version) {
         registry::VersionRef v;
         if (looks_like_version) {

@@ -64,7 +64,13 @@ test_expect_success 'data like the reference: no drift, exit 0; performance not 
     expect_json "j[\"performance\"][\"value\"] is None and \"no prediction column\" in j[\"performance\"][\"problem\"]" &&
     run mloop monitor --current data/eval.csv &&
     expect_code 0 &&
-    expect_stderr_contains "note: performance not computed"
+    expect_stderr_contains "note: performance not computed" &&
+    cp data/train.csv ref@1.csv &&
+    run mloop --json monitor --reference ref@1.csv --current data/eval.csv &&
+    expect_code 0 &&
+    expect_json "j[\"reference\"][\"data\"] == \"ref@1.csv\" and j[\"reference\"][\"digest\"] is None" &&
+    run mloop --json monitor --reference churn@1 --current data/eval.csv &&
+    expect_json "j[\"reference\"][\"data\"].startswith(\"train (sha256:\") and j[\"version\"] == \"churn@1\""
 '
 
 # A prediction log as mloop-serve writes it, and labels that come later.
