@@ -1,5 +1,5 @@
-// mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER] [--no-alert]
-//               [--watch INTERVAL [--count N]] | --grafana
+// mloop monitor [ENV] [--current PATH]... [--reference PATH|MODEL@VER] [--report FILE]
+//               [--no-alert] [--watch INTERVAL [--count N]] | --grafana
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include "monitor/alerts.hpp"
 #include "monitor/export.hpp"
 #include "monitor/monitor.hpp"
+#include "monitor/retrain.hpp"
 #include "process/runner.hpp"
 #include "render/format.hpp"
 #include "render/table.hpp"
@@ -40,6 +41,10 @@ class MonitorCommand : public Command {
                        "reference data: a path, or MODEL@VER for the data that trained it "
                        "(default: monitor.reference)")
             ->type_name("PATH|REF");
+        app.add_option("--report", m_opts.report,
+                       "write the HTML report to FILE too (it is always written beside the JSON "
+                       "report under .mloop/reports/)")
+            ->type_name("FILE");
         app.add_flag("--no-alert", m_no_alert, "send no alerts (the report is still recorded)");
         app.add_option("--watch", m_watch,
                        "run again every INTERVAL (90s, 15m, 1h); each report is recorded")
@@ -99,9 +104,7 @@ class MonitorCommand : public Command {
         for (const auto& line : exported) {
             ctx.out.note(line);
         }
-        if (ctx.out.json()) {
-            ctx.out.json(monitor::report_json(r));
-        } else {
+        if (!ctx.out.json()) {
             print(ctx, r);
             for (const auto& x : sent) {
                 ctx.out.note(
@@ -111,6 +114,13 @@ class MonitorCommand : public Command {
             if (!r.alerts.empty() && !alert && !m_no_alert && !s.project.monitor->alerts.empty()) {
                 ctx.out.note("no alert sent: the incident was alerted at an earlier report");
             }
+        }
+        std::optional<monitor::Retrain> retrained;
+        if (alert && s.project.monitor->on_alert_retrain) {
+            retrained = retrain(ctx, s, r);
+        }
+        if (ctx.out.json()) {
+            ctx.out.json(monitor::report_json(r));
         }
         if (!r.alerts.empty()) {
             error::Diagnostic d;
@@ -136,7 +146,38 @@ class MonitorCommand : public Command {
         if (!export_failed.empty()) {
             return static_cast<int>(error::ExitCode::external);
         }
+        if (retrained && !retrained->ok()) {
+            error::Diagnostic d;
+            d.message = fmt::format(
+                "monitor/{}: the retraining failed: {}", r.id,
+                retrained->run
+                    ? fmt::format("run {} {}{}", *retrained->run, retrained->state,
+                                  retrained->detail.empty() ? "" : ": " + retrained->detail)
+                    : retrained->detail);
+            d.hint = "the report is recorded; mloop train --if-triggered retries it";
+            ctx.out.diagnostic(d);
+            return static_cast<int>(error::ExitCode::external);
+        }
         return r.alerts.empty() ? 0 : static_cast<int>(error::ExitCode::check_failed);
+    }
+
+    // on_alert: retrain — `mloop train --if-triggered` on this report, its outcome recorded in
+    // the report.
+    static monitor::Retrain retrain(Context& ctx, train::Session& s, monitor::Report& r) {
+        if (!ctx.out.json()) {
+            ctx.out.note(fmt::format(
+                "on_alert: retrain: mloop train --if-triggered (MLOOP_MONITOR_REPORT=monitor/{})",
+                r.id));
+        }
+        std::error_code ec;
+        const auto self = fs::read_symlink("/proc/self/exe", ec);
+        auto rt = monitor::retrain(s, r, self, !ctx.out.quiet());
+        r.retrain = monitor::retrain_json(rt);
+        monitor::rewrite(s, r);
+        if (rt.ok()) {  // a failure is the diagnostic
+            ctx.out.note(monitor::retrain_summary(*r.retrain));
+        }
+        return rt;
     }
 
   private:
@@ -202,7 +243,9 @@ class MonitorCommand : public Command {
                 util::format_bytes(static_cast<double>(r.resources->memory_bytes)),
                 r.resources->pods, r.resources->pods == 1 ? "" : "s", r.resources->source);
         }
-        ctx.out.print("report: {}", util::display_path(r.path));
+        ctx.out.print("report: {} (JSON: {}){}", util::display_path(r.html),
+                      util::display_path(r.path),
+                      r.html_copy.empty() ? "" : ", written to " + util::display_path(r.html_copy));
         for (const auto& n : r.notes) {
             ctx.out.note("note: " + n);
         }

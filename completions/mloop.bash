@@ -32,7 +32,7 @@ _mloop() {
         deploy) opts="--strategy --render --no-wait --force --dry-run"; words=""; dirs=0 ;;
         rollback) opts="--to --dry-run"; words=""; dirs=0 ;;
         status) opts="--offline"; words=""; dirs=0 ;;
-        monitor) opts="--current --reference --no-alert --watch --count --grafana"; words=""; dirs=0 ;;
+        monitor) opts="--current --reference --report --no-alert --watch --count --grafana"; words=""; dirs=0 ;;
         help) opts=""; words="init validate train runs show diff lineage models promote package deploy rollback status monitor help gc fsck completion mloop.yaml"; dirs=0 ;;
         gc) opts="--dry-run --keep"; words=""; dirs=0 ;;
         fsck) opts=""; words=""; dirs=0 ;;

@@ -66,6 +66,7 @@ complete -c mloop -n '__fish_seen_subcommand_from rollback' -l dry-run -d 'say w
 complete -c mloop -n '__fish_seen_subcommand_from status' -l offline -d 'report the registry only; do not ask docker or probe health'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l current -r -F -d 'current data: a path or glob, CSV or JSON lines, optionally .gz (repeatable; default: monitor.current)'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l reference -r -F -d 'reference data: a path, or MODEL@VER for the data that trained it (default: monitor.reference)'
+complete -c mloop -n '__fish_seen_subcommand_from monitor' -l report -r -F -d 'write the HTML report to FILE too (it is always written beside the JSON report under .mloop/reports/)'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l no-alert -d 'send no alerts (the report is still recorded)'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l watch -r -F -d 'run again every INTERVAL (90s, 15m, 1h); each report is recorded'
 complete -c mloop -n '__fish_seen_subcommand_from monitor' -l count -r -F -d 'with --watch: stop after N reports'

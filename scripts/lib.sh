@@ -8,12 +8,12 @@ MLOOP_BUILD_PACKAGES=(
     nlohmann-json3-dev libre2-dev doctest-dev
     libssl-dev zlib1g-dev libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev
     libfast-float-dev
-    libboost-math-dev
+    libboost-math-dev libkainjow-mustache-dev
 )
 # What the example project and the tests run.
 MLOOP_RUN_PACKAGES=(python3)
 MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base curl sqlite3
-    prometheus-pushgateway)
+    prometheus-pushgateway chromium)
 # The real peers of the CD tests and of the demo: a docker engine and a local image registry.
 MLOOP_DOCKER_PACKAGES=(docker.io docker-registry)
 MLOOP_BENCH_PACKAGES=(hyperfine git python3-yaml python3-pandas python3-numpy)

@@ -606,6 +606,12 @@ class Checker {
         }
         if (m.on_alert_retrain && !m_p.train) {
             error(m.mark, "'monitor.on_alert: retrain' needs a 'train' section");
+        } else if (m.on_alert_retrain && !m_p.train->triggers.drift &&
+                   !m_p.train->triggers.performance) {
+            error(m.mark,
+                  "'monitor.on_alert: retrain' needs 'train.triggers.drift' or "
+                  "'train.triggers.performance': train --if-triggered reads the report through "
+                  "them");
         }
         if (m.prometheus_pushgateway && !has_variables(m.prometheus_pushgateway->value) &&
             !is_url(m.prometheus_pushgateway->value)) {

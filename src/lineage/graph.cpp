@@ -127,6 +127,19 @@ class Builder {
         if (run->parent_id) {
             n.attrs["parent"] = *run->parent_id;
         }
+        // The triggers that started it (train --if-triggered): "drift: monitor/5: …".
+        if (run->triggered_by) {
+            const auto fired = nlohmann::json::parse(*run->triggered_by, nullptr, false);
+            if (fired.is_array()) {
+                for (const auto& f : fired) {
+                    if (f.is_object()) {
+                        n.lines.push_back(fmt::format(
+                            "triggered by {}: {}", f.value("trigger", "?"), f.value("reason", "")));
+                    }
+                }
+                n.attrs["triggered_by"] = fired;
+            }
+        }
         add(std::move(n));
         return run;
     }

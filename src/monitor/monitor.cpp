@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <span>
 #include <sstream>
 #include <unordered_map>
 
@@ -17,6 +18,7 @@
 #include "error/error.hpp"
 #include "k8s/kubectl.hpp"
 #include "monitor/frame.hpp"
+#include "monitor/html.hpp"
 #include "package/package.hpp"
 #include "registry/registry.hpp"
 #include "registry/reports.hpp"
@@ -105,6 +107,19 @@ std::vector<double> numbers(const Column& c) {
     return out;
 }
 
+// A category as the histogram names it: at most 60 bytes, cut between characters.
+std::string category_label(std::string_view v) {
+    constexpr size_t k_max = 60;
+    if (v.size() <= k_max) {
+        return std::string(v);
+    }
+    size_t n = k_max;
+    while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xc0) == 0x80) {
+        --n;
+    }
+    return std::string(v.substr(0, n)) + "…";
+}
+
 FeatureDrift column_drift(const std::string& name, const Column* ref, const Column* cur,
                           const stats::DriftOptions& options) {
     FeatureDrift f;
@@ -120,6 +135,7 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
         const auto a = numbers(*ref);
         const auto b = numbers(*cur);
         result.emplace(stats::numeric_drift(a, b, options));
+        f.histogram = numeric_histogram(a, b);
     } else {
         f.kind = "categorical";
         std::vector<std::string_view> a;
@@ -133,6 +149,7 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
             cur->missing[i] != 0 ? (void)++b_missing : b.push_back(cur->text[i]);
         }
         result.emplace(stats::categorical_drift(a, b, options, a_missing, b_missing));
+        f.histogram = categorical_histogram(a, b);
     }
     const auto& r = *result;
     if (r) {
@@ -287,6 +304,23 @@ nlohmann::ordered_json opt(const std::optional<double>& v) {
     return v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
 }
 
+nlohmann::ordered_json histogram_json(const std::optional<Histogram>& h) {
+    using J = nlohmann::ordered_json;
+    if (!h) {
+        return J();
+    }
+    J j;
+    if (h->numeric()) {
+        j["edges"] = h->edges;
+    } else {
+        j["categories"] = h->categories;
+        j["other"] = h->other;
+    }
+    j["reference"] = h->reference;
+    j["current"] = h->current;
+    return j;
+}
+
 // The same keys for every feature: nulls where the drift could not be computed, and why.
 nlohmann::ordered_json feature_json(const FeatureDrift& f) {
     using J = nlohmann::ordered_json;
@@ -303,7 +337,8 @@ nlohmann::ordered_json feature_json(const FeatureDrift& f) {
             {"reference_values", d != nullptr ? J(d->reference_values) : J()},
             {"current_values", d != nullptr ? J(d->current_values) : J()},
             {"notes", d != nullptr ? J(d->notes) : J::array()},
-            {"problem", f.problem}};
+            {"problem", f.problem},
+            {"histogram", histogram_json(f.histogram)}};
 }
 
 nlohmann::ordered_json check_json(const Check& c) {
@@ -312,6 +347,99 @@ nlohmann::ordered_json check_json(const Check& c) {
 }
 
 }  // namespace
+
+std::optional<Histogram> numeric_histogram(std::span<const double> a, std::span<const double> b) {
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    uint64_t n = 0;
+    bool whole = true;
+    for (const auto side : {a, b}) {
+        for (const double x : side) {
+            if (std::isfinite(x)) {
+                lo = std::min(lo, x);
+                hi = std::max(hi, x);
+                whole = whole && x == std::trunc(x);
+                ++n;
+            }
+        }
+    }
+    if (n == 0) {
+        return std::nullopt;
+    }
+    Histogram h;
+    if (lo == hi && !whole) {
+        h.edges = {lo - 0.5, hi + 0.5};  // one bin, as numpy makes it
+    } else if (whole && std::fabs(lo) < 1e15 && std::fabs(hi) < 1e15 &&
+               hi - lo < static_cast<double>(Histogram::k_max_bins)) {
+        const auto bins = static_cast<size_t>(hi - lo) + 1;
+        for (size_t i = 0; i <= bins; ++i) {
+            h.edges.push_back(lo - 0.5 + static_cast<double>(i));
+        }
+    } else {
+        const auto sturges = static_cast<size_t>(std::ceil(std::log2(static_cast<double>(n)) + 1));
+        const size_t bins = std::clamp<size_t>(sturges, 1, Histogram::k_max_bins);
+        // Divided first, so a range wider than the largest double still gives finite steps.
+        const double step = hi / static_cast<double>(bins) - lo / static_cast<double>(bins);
+        for (size_t i = 0; i < bins; ++i) {
+            h.edges.push_back(lo + step * static_cast<double>(i));
+        }
+        h.edges.push_back(hi);
+    }
+    // [e_i, e_i+1), the last bin closed, as numpy.histogram counts.
+    const size_t bins = h.edges.size() - 1;
+    auto count = [&](std::span<const double> side, std::vector<uint64_t>& counts) {
+        counts.assign(bins, 0);
+        for (const double x : side) {
+            if (std::isfinite(x)) {
+                const auto k = static_cast<size_t>(
+                    std::upper_bound(h.edges.begin(), h.edges.end(), x) - h.edges.begin());
+                ++counts[std::clamp<size_t>(k, 1, bins) - 1];
+            }
+        }
+    };
+    count(a, h.reference);
+    count(b, h.current);
+    return h;
+}
+
+std::optional<Histogram> categorical_histogram(std::span<const std::string_view> a,
+                                               std::span<const std::string_view> b) {
+    if (a.empty() && b.empty()) {
+        return std::nullopt;
+    }
+    std::unordered_map<std::string_view, std::pair<uint64_t, uint64_t>> counts;
+    for (const auto v : a) {
+        ++counts[v].first;
+    }
+    for (const auto v : b) {
+        ++counts[v].second;
+    }
+    std::vector<std::pair<std::string_view, std::pair<uint64_t, uint64_t>>> sorted(counts.begin(),
+                                                                                   counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
+        const uint64_t nx = x.second.first + x.second.second;
+        const uint64_t ny = y.second.first + y.second.second;
+        return nx != ny ? nx > ny : x.first < y.first;
+    });
+    Histogram h;
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        if (i < Histogram::k_max_categories) {
+            h.categories.push_back(category_label(sorted[i].first));
+            h.reference.push_back(sorted[i].second.first);
+            h.current.push_back(sorted[i].second.second);
+            continue;
+        }
+        if (h.other == 0) {
+            h.categories.emplace_back("other");
+            h.reference.push_back(0);
+            h.current.push_back(0);
+        }
+        ++h.other;
+        h.reference.back() += sorted[i].second.first;
+        h.current.back() += sorted[i].second.second;
+    }
+    return h;
+}
 
 nlohmann::ordered_json report_json(const Report& r) {
     nlohmann::ordered_json j;
@@ -355,8 +483,10 @@ nlohmann::ordered_json report_json(const Report& r) {
         sent.push_back({{"kind", x.kind}, {"target", x.target}, {"ok", x.ok}, {"error", x.error}});
     }
     j["sent"] = sent;
+    j["retrain"] = r.retrain ? *r.retrain : nlohmann::ordered_json();
     j["notes"] = r.notes;
     j["path"] = r.path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.path.string());
+    j["html"] = r.html.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.html.string());
     return j;
 }
 
@@ -394,11 +524,27 @@ std::string expand_env(const config::Text& t, const std::string& display_file,
     return v.value();
 }
 
+// How many earlier reports the HTML report draws.
+constexpr int k_history = 100;
+
 void rewrite(train::Session& s, const Report& r) {
     workspace::make_private_dir(r.path.parent_path());
     const std::string text = report_json(r).dump(2) + "\n";
     write_atomically(r.path, text);
     registry::Db& db = s.db();
+    // The earlier reports of the same environment (or of none), for the history.
+    std::vector<registry::MonitorReport> history;
+    for (auto& x : registry::Reports(db).list(
+             r.env.empty() ? std::nullopt : std::optional<std::string>(r.env), k_history)) {
+        if (x.id < r.id && (!r.env.empty() || !x.env)) {
+            history.push_back(std::move(x));
+        }
+    }
+    const std::string page = html_report(r, history);
+    write_atomically(r.html, page);
+    if (!r.html_copy.empty()) {
+        write_atomically(r.html_copy, page);
+    }
     db.write([&] {
         db.prepare("UPDATE monitor_reports SET report = ?, path = ? WHERE id = ?")
             .bind_all(text, r.path.string(), r.id)
@@ -413,8 +559,22 @@ Report monitor(train::Session& s, const Options& o) {
                                 "add one: mloop help mloop.yaml");
     }
     const config::Monitor& m = *p.monitor;
+    // Before anything is recorded: a --report that cannot be written is a usage error.
+    if (!o.report.empty()) {
+        const fs::path dir = fs::absolute(o.report).parent_path();
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec) || fs::is_directory(o.report, ec)) {
+            throw error::UsageError(
+                fmt::format("--report '{}': {}", o.report,
+                            fs::is_directory(o.report, ec)
+                                ? "is a directory"
+                                : fmt::format("no directory '{}'", util::display_path(dir))),
+                "name a file in an existing directory");
+        }
+    }
     registry::Db& db = s.db();
     Report r;
+    r.project = p.name;
     r.env = o.env;
     r.share = m.drift_share;
     r.created_at = registry::now_ms();
@@ -763,6 +923,10 @@ Report monitor(train::Session& s, const Options& o) {
         return id;
     });
     r.path = s.paths.state / "reports" / fmt::format("{}.json", r.id);
+    r.html = s.paths.state / "reports" / fmt::format("{}.html", r.id);
+    if (!o.report.empty()) {
+        r.html_copy = fs::absolute(o.report);
+    }
     rewrite(s, r);
     return r;
 }

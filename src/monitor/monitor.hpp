@@ -3,16 +3,16 @@
 // the current data (the serving log), the dataset-level drift, prediction drift, performance on
 // labelled rows (labels in the log or joined from `feedback` by id), KPIs, and the resource use
 // of the serving container or pods. Each run is recorded in the registry as a report linked to
-// the environment, its deployment and model version, and written as JSON under .mloop/reports/.
-//
-// Not in this version: the HTML report, Prometheus export, alerts, --watch and retraining
-// (the CM issue's next steps).
+// the environment, its deployment and model version, and written under .mloop/reports/ as JSON
+// and as a self-contained HTML page (html.hpp).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +28,26 @@ struct Options {
     std::string env;                   // empty: no environment (reference from the latest version)
     std::vector<std::string> current;  // --current: paths or globs; empty: monitor.current
     std::string reference;  // --reference: a path, or MODEL@VER; empty: monitor.reference
+    std::string report;     // --report: where to write the HTML report too (relative to the cwd)
+};
+
+// Reference and current counts over the same bins, for the report's overlaid histograms: a
+// picture of the distributions, not the bins a drift test used (those follow Evidently).
+struct Histogram {
+    // numeric: the bins' edges, one more than the bins: one bin per whole number when the
+    // values are whole and span at most k_max_bins, else Sturges' count (at most k_max_bins)
+    // of equal bins over the finite values of reference ∪ current
+    std::vector<double> edges;
+    // categorical: a label per bin, most frequent (reference ∪ current) first; when there are
+    // more than k_max_categories, the rest are counted in a last bin, "other"
+    std::vector<std::string> categories;
+    size_t other = 0;  // how many categories the "other" bin holds (0: there is none)
+    std::vector<uint64_t> reference;
+    std::vector<uint64_t> current;
+
+    static constexpr size_t k_max_bins = 30;
+    static constexpr size_t k_max_categories = 20;
+    bool numeric() const { return !edges.empty(); }
 };
 
 struct FeatureDrift {
@@ -35,6 +55,7 @@ struct FeatureDrift {
     std::string kind;                         // numeric | categorical
     std::optional<stats::ColumnDrift> drift;  // unset when it could not be computed
     std::string problem;                      // why not
+    std::optional<Histogram> histogram;       // unset when neither side has a value
 };
 
 struct Check {
@@ -64,6 +85,7 @@ struct Sent {
 
 struct Report {
     int64_t id = 0;
+    std::string project;
     std::string env;
     std::optional<registry::Deployment> deployment;
     std::optional<registry::VersionRef> version;
@@ -81,15 +103,19 @@ struct Report {
     std::optional<Check> performance;
     std::vector<Check> kpis;
     std::optional<Resources> resources;
-    std::vector<std::string> alerts;  // what fired: exit 1
-    std::vector<Sent> sent;           // where the alerts went (alerts.hpp)
+    std::vector<std::string> alerts;                // what fired: exit 1
+    std::vector<Sent> sent;                         // where the alerts went (alerts.hpp)
+    std::optional<nlohmann::ordered_json> retrain;  // what on_alert: retrain did (retrain.hpp)
     std::vector<std::string> notes;
-    std::filesystem::path path;  // the JSON report
-    int64_t created_at = 0;      // ms since the epoch
+    std::filesystem::path path;       // the JSON report
+    std::filesystem::path html;       // the HTML report beside it
+    std::filesystem::path html_copy;  // --report FILE, absolute; empty without
+    int64_t created_at = 0;           // ms since the epoch
 };
 
 Report monitor(train::Session& s, const Options& options);
-// Writes the report again, file and registry row, after it changed (alerts sent).
+// Writes the report's files (JSON, HTML, the --report copy) and its registry row; again after
+// the report changed (alerts sent), so all of them say the same.
 void rewrite(train::Session& s, const Report& r);
 
 // Shared by alerts.cpp and export.cpp:
@@ -102,5 +128,13 @@ std::string expand_env(const config::Text& t, const std::string& display_file,
 void write_atomically(const std::filesystem::path& path, const std::string& text);
 
 nlohmann::ordered_json report_json(const Report& r);
+
+// The histograms of the report (Histogram above). Numeric: NaN and ±inf are left out; unset
+// when no finite value is left. Categorical: missing values already left out; unset when both
+// sides are empty.
+std::optional<Histogram> numeric_histogram(std::span<const double> reference,
+                                           std::span<const double> current);
+std::optional<Histogram> categorical_histogram(std::span<const std::string_view> reference,
+                                               std::span<const std::string_view> current);
 
 }  // namespace mloop::monitor

@@ -78,6 +78,17 @@ std::optional<MonitorReport> Reports::latest(const std::string& env) {
     return all.front();
 }
 
+std::optional<MonitorReport> Reports::get(int64_t id) {
+    Stmt s = m_db.prepare(fmt::format(
+        "SELECT {} FROM monitor_reports r LEFT JOIN models m ON m.id = r.model_id WHERE r.id = ?",
+        k_columns));
+    s.bind(1, id);
+    if (!s.step()) {
+        return std::nullopt;
+    }
+    return report_from(s);
+}
+
 std::vector<MonitorReport> Reports::list(const std::optional<std::string>& env, int limit) {
     Stmt s = m_db.prepare(fmt::format(
         "SELECT {} FROM monitor_reports r LEFT JOIN models m ON m.id = r.model_id {} ORDER BY "

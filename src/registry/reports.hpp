@@ -38,6 +38,7 @@ class Reports {
     int64_t add(const MonitorReport& r);
     void set_path(int64_t id, const std::string& path);
     std::optional<MonitorReport> latest(const std::string& env);
+    std::optional<MonitorReport> get(int64_t id);
     // Newest first.
     std::vector<MonitorReport> list(const std::optional<std::string>& env, int limit);
 

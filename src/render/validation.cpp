@@ -103,29 +103,7 @@ std::string summary(const data::Report& r) {
 }
 
 std::string html(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '|':
-                out += "&#124;";
-                break;
-            case '`':
-                out += "&#96;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return util::html_escape(s, "&<>|`");
 }
 
 std::string code(std::string_view s) {

@@ -1,10 +1,14 @@
 #include "train/triggers.hpp"
 
+#include <charconv>
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "config/variables.hpp"
+#include "error/error.hpp"
 #include "git/git.hpp"
 #include "registry/registry.hpp"
 #include "registry/reports.hpp"
@@ -16,6 +20,33 @@ namespace {
 
 std::string short_digest(const std::string& d) {
     return d.size() > 19 ? d.substr(0, 19) + "…" : d;
+}
+
+// The report the drift and performance triggers read: the one MLOOP_MONITOR_REPORT names
+// ("monitor/N" or "N"; set by `mloop monitor` when on_alert: retrain starts the training), else
+// the last one of production.
+std::optional<registry::MonitorReport> monitor_report(registry::Db& db) {
+    const char* named = std::getenv("MLOOP_MONITOR_REPORT");
+    if (named == nullptr || *named == '\0') {
+        return registry::Reports(db).latest("production");
+    }
+    std::string_view v(named);
+    if (v.rfind("monitor/", 0) == 0) {
+        v.remove_prefix(8);
+    }
+    int64_t id = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+    if (ec != std::errc() || end != v.data() + v.size() || id <= 0) {
+        throw error::UsageError(
+            fmt::format("MLOOP_MONITOR_REPORT '{}' is not a monitor report", named),
+            "monitor/N or N, as mloop monitor prints it");
+    }
+    auto r = registry::Reports(db).get(id);
+    if (!r) {
+        throw error::UsageError(fmt::format("MLOOP_MONITOR_REPORT: there is no monitor/{}", id),
+                                "see the report ids mloop status and mloop monitor print");
+    }
+    return r;
 }
 
 }  // namespace
@@ -134,7 +165,7 @@ TriggerReport evaluate_triggers(Session& s) {
     // The last monitor report of production, if it came after the last training run: a report
     // that already led to a retraining does not fire again.
     if (t.drift || t.performance) {
-        const auto latest = registry::Reports(db).latest("production");
+        const auto latest = monitor_report(db);
         const int64_t trained_at = run ? run->ended_at.value_or(run->started_at) : 0;
         for (const auto& [enabled, name] :
              {std::pair{t.drift, "drift"}, std::pair{t.performance, "performance"}}) {

@@ -223,4 +223,25 @@ std::string format_bytes(double bytes) {
     return fmt::format("{:.1f} {}", bytes, k_units[unit]);
 }
 
+std::string html_escape(std::string_view text, std::string_view special) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        if (special.find(c) == std::string_view::npos) {
+            out += c;
+        } else if (c == '&') {
+            out += "&amp;";
+        } else if (c == '<') {
+            out += "&lt;";
+        } else if (c == '>') {
+            out += "&gt;";
+        } else if (c == '"') {
+            out += "&quot;";
+        } else {
+            out += "&#" + std::to_string(static_cast<unsigned char>(c)) + ";";
+        }
+    }
+    return out;
+}
+
 }  // namespace mloop::util

@@ -41,4 +41,8 @@ size_t invalid_utf8_offset(std::string_view s);
 // Human-readable byte count: "512 B", "1.5 KiB", "10.0 MiB".
 std::string format_bytes(double bytes);
 
+// Each character of `special` as an entity: by default & < > " ', safe inside an element and
+// inside a quoted attribute (a markdown table cell wants "&<>|`": quotes left as they are).
+std::string html_escape(std::string_view text, std::string_view special = "&<>\"'");
+
 }  // namespace mloop::util

@@ -28,6 +28,8 @@ text = text.replace("project: churn", "project: " + project)
 text = text.replace("image: 127.0.0.1:5000/mloop/churn", "image: 127.0.0.1:5000/mloop-test/" + project)
 text = text.replace("health: {path: /healthz, timeout: 60s}", "health: {path: /healthz, timeout: 8s}")
 text = re.sub(r"(local:\n\s+target: docker\n\s+port: )8080", r"\g<1>" + port, text)
+# Retraining on alert has its own test below; elsewhere a drifting report must not train.
+text = text.replace("on_alert: retrain", "on_alert: none")
 open("mloop.yaml", "w").write(text)
 PY
     mloop -q train >/dev/null
@@ -349,6 +351,63 @@ assert "mloop_dataset_drift{project=\"%s\",env=~\"$env\"}" % sys.argv[1] in expr
 for e in exprs:
     assert re.match(r"mloop_[a-z_]+\{project=", e), e
 PY
+'
+
+test_expect_success 'on_alert: retrain: the incident trains on its report, once; the run names it in its lineage' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    sed -i "s/on_alert: none/on_alert: retrain/" mloop.yaml &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    runs=$(sql "select count(*) from runs") &&
+    run mloop --json monitor --current data/production.csv &&
+    expect_code 1 &&
+    report=$(sql "select max(id) from monitor_reports") &&
+    rid=$(sql "select max(id) from runs") &&
+    ver=$(sql "select max(version) from model_versions") &&
+    [ "$(sql "select count(*) from runs")" = $((runs + 1)) ] &&
+    expect_json "j[\"report\"] == $report and j[\"retrain\"] == {\"outcome\": \"trained\", \"run\": $rid, \"state\": \"succeeded\", \"version\": \"churn@$ver\", \"exit_code\": 0}" &&
+    [ "$(sql "select json_extract(report, \"\$.retrain.run\") from monitor_reports where id = $report")" = "$rid" ] &&
+    grep -qF "<p id=\"retrain\">retrain: run $rid succeeded, registered churn@$ver</p>" .mloop/reports/$report.html &&
+    [ "$(sql "select triggered_by from runs where id = $rid")" = "[{\"reason\":\"monitor/$report: 5 of 7 features drifted\",\"trigger\":\"drift\"}]" ] &&
+    run mloop lineage churn@$ver &&
+    expect_stdout_contains "triggered by drift: monitor/$report: 5 of 7 features drifted" &&
+    run mloop --json lineage run/$rid &&
+    expect_json "[n for n in j[\"nodes\"] if n[\"id\"] == \"run/$rid\"][0][\"triggered_by\"][0][\"trigger\"] == \"drift\"" &&
+    run mloop monitor --current data/production.csv &&
+    expect_code 1 &&
+    [ "$(sql "select count(*) from runs")" = $((runs + 1)) ] &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    run mloop monitor --current data/production.csv --no-alert &&
+    expect_code 1 &&
+    [ "$(sql "select count(*) from runs")" = $((runs + 1)) ] &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    run mloop monitor --current data/production.csv &&
+    expect_code 1 &&
+    expect_stderr_contains "on_alert: retrain: mloop train --if-triggered (MLOOP_MONITOR_REPORT=monitor/" &&
+    expect_stderr_contains "trigger drift: fired" &&
+    expect_stderr_contains "retrain: run $((rid + 1)) succeeded, registered churn@$((ver + 1))" &&
+    cp mloop.yaml.orig mloop.yaml
+'
+
+test_expect_success 'on_alert: retrain: a failing training is exit 3 with the report recorded; a bad MLOOP_MONITOR_REPORT is exit 2' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    sed -i "s/on_alert: none/on_alert: retrain/" mloop.yaml &&
+    mloop -q monitor --current data/eval.csv >/dev/null &&
+    sed -i "s|^  command: \\[python3, train.py.*|  command: [sh, -c, \"echo broken >\&2; exit 7\"]|" mloop.yaml &&
+    grep -q "echo broken" mloop.yaml &&
+    n=$(sql "select count(*) from monitor_reports") &&
+    run mloop monitor --current data/production.csv &&
+    expect_code 3 &&
+    expect_stderr_contains "the retraining failed: run " &&
+    expect_stderr_contains "hint: the report is recorded" &&
+    [ "$(sql "select count(*) from monitor_reports")" = $((n + 1)) ] &&
+    [ "$(sql "select json_extract(report, \"\$.retrain.state\") from monitor_reports order by id desc limit 1")" = failed ] &&
+    cp mloop.yaml.orig mloop.yaml &&
+    MLOOP_MONITOR_REPORT=monitor/999 run mloop train --if-triggered &&
+    expect_code 2 &&
+    expect_stderr_contains "MLOOP_MONITOR_REPORT: there is no monitor/999" &&
+    MLOOP_MONITOR_REPORT=yesterday run mloop train --if-triggered &&
+    expect_code 2 &&
+    expect_stderr_contains "MLOOP_MONITOR_REPORT '"'"'yesterday'"'"' is not a monitor report"
 '
 
 if ! docker info >/dev/null 2>&1; then

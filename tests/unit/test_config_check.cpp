@@ -173,6 +173,25 @@ TEST_CASE("deploy and monitor settings that cannot work together") {
     CHECK(contains(d, "webhook 'ftp://x' must start with http:// or https://"));
 }
 
+TEST_CASE("on_alert: retrain needs a training section and a trigger that reads the report") {
+    ScratchProject p;
+    const std::string monitor = "monitor: {on_alert: retrain}\n";
+    CHECK(contains(p.check(std::string(k_base) + monitor),
+                   "'monitor.on_alert: retrain' needs a 'train' section"));
+    const std::string train = "train: {command: [python3, train.py]}\n";
+    CHECK(contains(p.check(std::string(k_base) + train + monitor),
+                   "'monitor.on_alert: retrain' needs 'train.triggers.drift' or "
+                   "'train.triggers.performance'"));
+    for (const char* trigger : {"drift", "performance"}) {
+        const auto d = p.check(std::string(k_base) +
+                               fmt::format("train: {{command: [python3, train.py], triggers: "
+                                           "{{{}: true}}}}\n",
+                                           trigger) +
+                               monitor);
+        CHECK_MESSAGE(!contains(d, "on_alert"), trigger);
+    }
+}
+
 TEST_CASE("patterns are compiled with RE2") {
     ScratchProject p;
     const auto d =
