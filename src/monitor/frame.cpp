@@ -26,19 +26,25 @@ const Column* Frame::column(const std::string& name) const {
     return nullptr;
 }
 
+void Texts::filter(const std::vector<uint8_t>& keep) {
+    Texts kept;
+    for (size_t i = 0; i < size(); ++i) {
+        if (keep[i] != 0) {
+            kept.push_back((*this)[i]);
+        }
+    }
+    *this = std::move(kept);
+}
+
 void Frame::filter(const std::vector<uint8_t>& keep) {
     for (auto& c : columns) {
+        c.text.filter(keep);
         size_t out = 0;
-        for (size_t i = 0; i < c.text.size(); ++i) {
+        for (size_t i = 0; i < c.missing.size(); ++i) {
             if (keep[i] != 0) {
-                if (out != i) {  // a string moved onto itself may be left empty
-                    c.text[out] = std::move(c.text[i]);
-                    c.missing[out] = c.missing[i];
-                }
-                ++out;
+                c.missing[out++] = c.missing[i];
             }
         }
-        c.text.resize(out);
         c.missing.resize(out);
     }
     rows = static_cast<uint64_t>(std::count(keep.begin(), keep.end(), uint8_t{1}));
@@ -61,7 +67,7 @@ class Builder {
         }
         Column c;
         c.name = std::string(name);
-        c.text.assign(m_f.rows, "");
+        c.text.resize(m_f.rows);
         c.missing.assign(m_f.rows, 1);
         m_f.columns.push_back(std::move(c));
         m_index[std::string(name)] = m_f.columns.size() - 1;
@@ -70,7 +76,7 @@ class Builder {
     // Starts a row: every column missing until set.
     void begin_row() {
         for (auto& c : m_f.columns) {
-            c.text.emplace_back();
+            c.text.push_back({});
             c.missing.push_back(1);
         }
         ++m_f.rows;
@@ -81,7 +87,7 @@ class Builder {
             c.text.resize(m_f.rows);
             c.missing.resize(m_f.rows, 1);
         }
-        c.text.back().assign(text);
+        c.text.set_last(text);
         c.missing.back() = missing ? 1 : 0;
     }
 

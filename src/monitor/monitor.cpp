@@ -74,37 +74,27 @@ std::optional<double> number_of(std::string_view text) {
     return std::nullopt;
 }
 
-// A column is numeric when every value present on either side reads as a number.
-bool numeric(const Column* a, const Column* b) {
-    bool any = false;
-    for (const Column* c : {a, b}) {
-        if (c == nullptr) {
-            continue;
-        }
-        for (size_t i = 0; i < c->text.size(); ++i) {
-            if (c->missing[i] != 0) {
-                continue;
-            }
-            if (!number_of(c->text[i])) {
-                return false;
-            }
-            any = true;
-        }
-    }
-    return any;
-}
-
-std::vector<double> numbers(const Column& c) {
+// The values of a column as numbers, NaN where missing; when a value present does not read as
+// a number: nothing if `strict` (the column is categorical), else NaN for it. One parse per cell.
+std::optional<std::vector<double>> numbers(const Column& c, bool strict = true) {
     std::vector<double> out;
     out.reserve(c.text.size());
     for (size_t i = 0; i < c.text.size(); ++i) {
         if (c.missing[i] != 0) {
             out.push_back(std::nan(""));
+        } else if (const auto v = number_of(c.text[i])) {
+            out.push_back(*v);
+        } else if (!strict) {
+            out.push_back(std::nan(""));
         } else {
-            out.push_back(number_of(c.text[i]).value_or(std::nan("")));
+            return std::nullopt;
         }
     }
     return out;
+}
+
+bool any_present(const Column& c) {
+    return std::find(c.missing.begin(), c.missing.end(), uint8_t{0}) != c.missing.end();
 }
 
 // A category as the histogram names it: at most 60 bytes, cut between characters.
@@ -130,13 +120,16 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
         return f;
     }
     std::optional<util::Result<stats::ColumnDrift>> result;
-    if (numeric(ref, cur)) {
+    // Numeric when every value present on either side reads as a number, and there is one.
+    auto ref_numbers = numbers(*ref);
+    auto cur_numbers = ref_numbers ? numbers(*cur) : std::nullopt;
+    if (ref_numbers && cur_numbers && (any_present(*ref) || any_present(*cur))) {
         f.kind = "numeric";
-        const auto a = numbers(*ref);
-        const auto b = numbers(*cur);
-        result.emplace(stats::numeric_drift(a, b, options));
-        f.histogram = numeric_histogram(a, b);
+        result.emplace(stats::numeric_drift(*ref_numbers, *cur_numbers, options));
+        f.histogram = numeric_histogram(*ref_numbers, *cur_numbers);
     } else {
+        ref_numbers.reset();  // free them before the strings' views
+        cur_numbers.reset();
         f.kind = "categorical";
         std::vector<std::string_view> a;
         std::vector<std::string_view> b;
@@ -161,7 +154,7 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
 }
 
 // A label or prediction as a number: a number, or true/false.
-std::optional<double> label_value(const std::string& text) {
+std::optional<double> label_value(std::string_view text) {
     if (const auto v = data::parse_float(text)) {
         return v;
     }
@@ -803,13 +796,13 @@ Report monitor(train::Session& s, const Options& o) {
                 for (size_t i = 0; i < fb.rows; ++i) {
                     if (fb_id->missing[i] == 0 && fb_label->missing[i] == 0) {
                         if (const auto v = label_value(fb_label->text[i])) {
-                            by_id[fb_id->text[i]] = *v;
+                            by_id[std::string(fb_id->text[i])] = *v;
                         }
                     }
                 }
                 for (size_t i = 0; i < cur.rows; ++i) {
                     if (cur_id->missing[i] == 0) {
-                        const auto it = by_id.find(cur_id->text[i]);
+                        const auto it = by_id.find(std::string(cur_id->text[i]));
                         if (it != by_id.end()) {
                             labels[i] = it->second;
                             have_labels = true;
@@ -870,7 +863,7 @@ Report monitor(train::Session& s, const Options& o) {
     for (const auto& k : m.kpis) {
         Check c = bounded(fmt::format("{}({})", k.agg, k.column.value), k.min, k.max);
         if (const Column* col = cur.column(k.column.value)) {
-            c.value = aggregate(k.agg, numbers(*col));
+            c.value = aggregate(k.agg, *numbers(*col, false));
             c.rows = cur.rows;
             if (!c.value) {
                 c.problem = "no numeric values";

@@ -27,9 +27,53 @@ struct Dir {
     }
 };
 
+std::vector<std::string> texts(const Column& c) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < c.text.size(); ++i) {
+        out.emplace_back(c.text[i]);
+    }
+    return out;
+}
+
 }  // namespace
 
 TEST_SUITE("monitor") {
+    TEST_CASE("Texts keeps cells in one buffer: push, replace the last, pad, cut, filter") {
+        Texts t;
+        t.push_back("alpha");
+        t.push_back({});
+        t.set_last("beta");
+        t.push_back("");
+        CHECK(t.size() == 3);
+        CHECK(t[0] == "alpha");
+        CHECK(t[1] == "beta");
+        CHECK(t[2].empty());
+        t.set_last("gamma");
+        t.set_last("g");  // a shorter value over a longer one
+        CHECK(t[2] == "g");
+        t.resize(5);
+        CHECK(t.size() == 5);
+        CHECK(t[3].empty());
+        CHECK(t[4].empty());
+        t.set_last("e");
+        CHECK(t[4] == "e");
+        t.filter({1, 0, 1, 0, 1});
+        CHECK(t.size() == 3);
+        CHECK(t[0] == "alpha");
+        CHECK(t[1] == "g");
+        CHECK(t[2] == "e");
+        t.resize(1);
+        CHECK(t.size() == 1);
+        CHECK(t[0] == "alpha");
+        t.push_back("z");
+        CHECK(t[1] == "z");
+        t.resize(0);
+        CHECK(t.size() == 0);
+        t.push_back({});
+        t.set_last("only");
+        CHECK(t[0] == "only");
+    }
+
     TEST_CASE("CSV and JSON lines append; a column some files lack is missing in their rows") {
         Dir d;
         d.write("a.csv", "x,plan\n1,basic\n,pro\n");
@@ -41,7 +85,7 @@ TEST_SUITE("monitor") {
         CHECK(f.rows == 4);
         const Column* x = f.column("x");
         REQUIRE(x != nullptr);
-        CHECK(x->text == std::vector<std::string>{"1", "", "2.5", "null"});
+        CHECK(texts(*x) == std::vector<std::string>{"1", "", "2.5", "null"});
         CHECK(x->missing == std::vector<uint8_t>{0, 1, 0, 1});
         const Column* score = f.column("score");
         REQUIRE(score != nullptr);
@@ -65,7 +109,7 @@ TEST_SUITE("monitor") {
         CHECK(f.rows == 3);
         f.filter({1, 0, 1});
         CHECK(f.rows == 2);
-        CHECK(f.column("x")->text == std::vector<std::string>{"1", "3"});
+        CHECK(texts(*f.column("x")) == std::vector<std::string>{"1", "3"});
 
         d.write("bad.jsonl", "{\"x\": 1}\n[1]\n");
         try {
