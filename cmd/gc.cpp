@@ -1,5 +1,6 @@
 // mloop gc [--dry-run] [--keep N]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"

@@ -1,5 +1,6 @@
 // mloop promote MODEL@VER ALIAS [--force] [--reason TEXT]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"

@@ -1,5 +1,6 @@
 // mloop validate [config|data|model|all] [NAME|PATH…|REF] [--force] [--format F] [-j N]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"

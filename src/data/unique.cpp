@@ -1,5 +1,6 @@
 #include "data/unique.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 

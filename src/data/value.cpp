@@ -1,5 +1,6 @@
 #include "data/value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 

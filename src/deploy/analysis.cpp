@@ -1,5 +1,6 @@
 #include "deploy/analysis.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>

@@ -11,6 +11,7 @@
 // bluegreen: the new version goes to the colour that does not serve, with a preview Service on
 // it; the analysis runs against the preview; then the Service switches colour. The old colour
 // stays up for scale_down_delay, so a rollback within it switches back without a rollout.
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <thread>

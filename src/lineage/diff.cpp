@@ -1,5 +1,6 @@
 #include "lineage/diff.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>

@@ -2,6 +2,7 @@
 // doubles, the finite values of a column, and capped unique counts.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>

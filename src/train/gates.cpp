@@ -1,5 +1,6 @@
 #include "train/gates.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 

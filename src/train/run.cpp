@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <cctype>
 #include <charconv>

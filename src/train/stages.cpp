@@ -1,6 +1,7 @@
 // A pipeline of stages (train.stages): run in dependency order; a stage whose command, params
 // and input digests match its last successful execution is not run again — its outputs are
 // restored from the store.
+#include <algorithm>
 #include <map>
 #include <queue>
 

@@ -1,5 +1,6 @@
 #include "train/sweep.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <mutex>

@@ -1,5 +1,6 @@
 #include "train/triggers.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 

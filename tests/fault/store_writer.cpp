@@ -10,6 +10,7 @@
 //                                        anything is bad or a temporary file is left.
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cstdint>
 #include <cstdio>

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <algorithm>
 
 #include <sys/stat.h>
 #include <unistd.h>
