@@ -2,7 +2,8 @@
 //
 //   fault_store_writer write ROOT SEED   writes objects into the store at ROOT until killed:
 //                                        put_file, put_bytes and put_tree, sizes 0 B to 4 MiB,
-//                                        some contents repeated so that objects dedupe
+//                                        some contents repeated so that objects dedupe; prints
+//                                        "writing" as it begins
 //   fault_store_writer verify ROOT       sweeps dead writers' temporary files, then checks
 //                                        every file under sha256/: a digest name at the right
 //                                        path, mode 0444, bytes that hash to the name. Prints
@@ -69,6 +70,10 @@ int write_forever(const fs::path& root, uint64_t seed) {
     std::mt19937_64 rng(seed);
     const fs::path scratch = fs::path(root.string() + "-scratch") / std::to_string(::getpid());
     fs::create_directories(scratch);
+    // The test times its kill from this line, not from the start of the process: a sanitizer
+    // build spends a good part of a second before main() on a loaded machine.
+    std::printf("writing\n");
+    std::fflush(stdout);
     for (uint64_t n = 0;; ++n) {
         const uint64_t op = rng() % 10;
         const uint64_t cseed =
