@@ -3,6 +3,9 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "data/csv.hpp"
 #include "data/jsonl.hpp"
 #include "data/source.hpp"
+#include "data/value.hpp"
 #include "error/error.hpp"
 #include "util/text.hpp"
 
@@ -36,64 +40,145 @@ void Texts::filter(const std::vector<uint8_t>& keep) {
     *this = std::move(kept);
 }
 
+std::optional<double> number_of(std::string_view text) {
+    if (const auto v = data::parse_float(text)) {
+        return v;
+    }
+    if (text.size() > 9) {
+        return std::nullopt;
+    }
+    std::string t(text);
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (t == "nan" || t == "-nan" || t == "+nan") {
+        return std::nan("");
+    }
+    if (t == "inf" || t == "+inf" || t == "infinity" || t == "+infinity") {
+        return std::numeric_limits<double>::infinity();
+    }
+    if (t == "-inf" || t == "-infinity") {
+        return -std::numeric_limits<double>::infinity();
+    }
+    return std::nullopt;
+}
+
+std::optional<double> Column::number(size_t i) const {
+    if (missing[i] != 0) {
+        return std::nullopt;
+    }
+    return numeric ? std::optional<double>(values[i]) : number_of(text[i]);
+}
+
 void Frame::filter(const std::vector<uint8_t>& keep) {
     for (auto& c : columns) {
-        c.text.filter(keep);
+        if (c.has_text) {
+            c.text.filter(keep);
+        }
         size_t out = 0;
         for (size_t i = 0; i < c.missing.size(); ++i) {
             if (keep[i] != 0) {
-                c.missing[out++] = c.missing[i];
+                c.missing[out] = c.missing[i];
+                if (c.numeric) {
+                    c.values[out] = c.values[i];
+                }
+                ++out;
             }
         }
         c.missing.resize(out);
+        if (c.numeric) {
+            c.values.resize(out);
+        }
     }
     rows = static_cast<uint64_t>(std::count(keep.begin(), keep.end(), uint8_t{1}));
 }
 
 namespace {
 
-// Appends rows to a frame whose columns are found as they come.
+// Appends rows to a frame whose columns are found as they come. A column holds the rows up to
+// the last one that set it; the others are padded as missing when it is next set, and at the
+// end.
 class Builder {
   public:
-    explicit Builder(Frame& f) : m_f(f) {
-        for (size_t i = 0; i < f.columns.size(); ++i) {
-            m_index[f.columns[i].name] = i;
-        }
-    }
+    Builder(Frame& f, const std::set<std::string>& with_text, const std::set<std::string>& as_text)
+        : m_f(f), m_with_text(with_text), m_as_text(as_text) {}
+
     size_t index(std::string_view name) {
-        const auto it = m_index.find(std::string(name));
+        const auto it = m_index.find(name);
         if (it != m_index.end()) {
             return it->second;
         }
         Column c;
         c.name = std::string(name);
-        c.text.resize(m_f.rows);
-        c.missing.assign(m_f.rows, 1);
+        const bool text = m_as_text.count(c.name) != 0;
+        c.numeric = !text;
+        c.has_text = text || m_with_text.count(c.name) != 0;
         m_f.columns.push_back(std::move(c));
-        m_index[std::string(name)] = m_f.columns.size() - 1;
+        m_names.push_back(std::make_unique<std::string>(name));
+        m_index.emplace(*m_names.back(), m_f.columns.size() - 1);
         return m_f.columns.size() - 1;
     }
-    // Starts a row: every column missing until set.
-    void begin_row() {
-        for (auto& c : m_f.columns) {
-            c.text.push_back({});
-            c.missing.push_back(1);
-        }
-        ++m_f.rows;
-    }
+    void begin_row() { ++m_f.rows; }
     void set(size_t column, std::string_view text, bool missing) {
         Column& c = m_f.columns[column];
-        if (c.text.size() < m_f.rows) {  // a column first seen in this row
-            c.text.resize(m_f.rows);
-            c.missing.resize(m_f.rows, 1);
+        pad(c, m_f.rows - 1);  // set twice in a row (a repeated name): the last wins
+        c.missing.push_back(missing ? 1 : 0);
+        if (c.numeric) {
+            double v = std::numeric_limits<double>::quiet_NaN();
+            if (!missing) {
+                if (const auto x = number_of(text)) {
+                    v = *x;
+                } else {
+                    // Not numeric after all: kept as text from here, and read again.
+                    c.numeric = false;
+                    c.has_text = true;
+                    c.values = {};
+                    c.text.resize(c.missing.size() - 1);
+                    m_retype.insert(c.name);
+                }
+            }
+            if (c.numeric) {
+                c.values.push_back(v);
+            }
         }
-        c.text.set_last(text);
-        c.missing.back() = missing ? 1 : 0;
+        if (c.has_text) {
+            c.text.push_back(text);
+        }
     }
+    // Pads every column to the frame's rows.
+    void finish() {
+        for (auto& c : m_f.columns) {
+            pad(c, m_f.rows);
+        }
+    }
+    const std::set<std::string>& retype() const { return m_retype; }
 
   private:
+    static void pad(Column& c, uint64_t rows) {
+        if (c.missing.size() > rows) {  // cut back to rows (a repeated name within a row)
+            c.missing.resize(rows);
+            if (c.numeric) {
+                c.values.resize(rows);
+            }
+            if (c.has_text) {
+                c.text.resize(rows);
+            }
+            return;
+        }
+        c.missing.resize(rows, 1);
+        if (c.numeric) {
+            c.values.resize(rows, std::numeric_limits<double>::quiet_NaN());
+        }
+        if (c.has_text) {
+            c.text.resize(rows);
+        }
+    }
+
     Frame& m_f;
-    std::unordered_map<std::string, size_t> m_index;
+    const std::set<std::string>& m_with_text;
+    const std::set<std::string>& m_as_text;
+    std::vector<std::unique_ptr<std::string>> m_names;
+    std::unordered_map<std::string_view, size_t> m_index;
+    std::set<std::string> m_retype;
 };
 
 class CsvRows : public data::CsvRowHandler {
@@ -126,11 +211,11 @@ class JsonRows : public data::JsonRowHandler {
     Builder& m_b;
 };
 
-}  // namespace
-
-Frame load_frame(const std::vector<DataFile>& files) {
+// One pass over the files; the columns found not numeric part way through are in `retype`.
+Frame read_frame(const std::vector<DataFile>& files, const std::set<std::string>& with_text,
+                 const std::set<std::string>& as_text, std::set<std::string>& retype) {
     Frame f;
-    Builder b(f);
+    Builder b(f, with_text, as_text);
     for (const auto& file : files) {
         std::string name = file.name.empty() ? file.path.filename().string() : file.name;
         data::SourceOptions so;
@@ -170,12 +255,24 @@ Frame load_frame(const std::vector<DataFile>& files) {
         }
         f.files.push_back(file.display);
     }
-    // Columns first seen late are padded to the end.
-    for (auto& c : f.columns) {
-        c.text.resize(f.rows);
-        c.missing.resize(f.rows, 1);
-    }
+    b.finish();
+    retype = b.retype();
     return f;
+}
+
+}  // namespace
+
+Frame load_frame(const std::vector<DataFile>& files, const std::set<std::string>& with_text,
+                 const std::set<std::string>& as_text) {
+    std::set<std::string> retype;
+    Frame f = read_frame(files, with_text, as_text, retype);
+    if (retype.empty()) {
+        return f;
+    }
+    std::set<std::string> text = as_text;
+    text.insert(retype.begin(), retype.end());
+    f = {};  // its memory back before the second read
+    return read_frame(files, with_text, text, retype);
 }
 
 std::vector<DataFile> expand_paths(const std::vector<std::string>& patterns, const fs::path& root) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,10 +52,20 @@ class Texts {
     std::vector<uint64_t> m_end;
 };
 
+// A column as read. Numeric when every value present in it reads as a number (NaN and the
+// infinities spelled as pandas and Python write them included): then its values are kept as
+// doubles, each cell parsed once while reading, and its text only when asked for (ids and
+// times). Otherwise its cells are kept as text.
 struct Column {
     std::string name;
-    Texts text;                    // one per row, as written ("" when missing)
+    bool numeric = true;
+    std::vector<double> values;    // numeric: one per row, NaN where missing
+    Texts text;                    // not numeric, or asked for: one per row ("" when missing)
     std::vector<uint8_t> missing;  // 1: empty, null or absent
+    bool has_text = false;         // text holds every row (not numeric, or asked for)
+
+    // The number in row i, or nothing (missing, or not a number in a text column).
+    std::optional<double> number(size_t i) const;
 };
 
 struct Frame {
@@ -66,6 +78,9 @@ struct Frame {
     void filter(const std::vector<uint8_t>& keep);
 };
 
+// A number as written, NaN and infinity included (spelled as pandas and Python write them).
+std::optional<double> number_of(std::string_view text);
+
 // One file to read: where it is and how to name it in messages.
 struct DataFile {
     std::filesystem::path path;
@@ -74,9 +89,13 @@ struct DataFile {
                        // has none: the dataset's original name is given)
 };
 
-// Reads the files in order. A file that cannot be read or parsed is a DataError or UsageError
-// naming it (and the row).
-Frame load_frame(const std::vector<DataFile>& files);
+// Reads the files in order. Columns named in `with_text` keep their text even when numeric
+// (ids, times); columns named in `as_text` are read as text whatever they hold (a column numeric
+// on one side of a comparison and not on the other). A column found not to be numeric part way
+// through is read again as text: the files are read a second time, in that case only. A file
+// that cannot be read or parsed is a DataError or UsageError naming it (and the row).
+Frame load_frame(const std::vector<DataFile>& files, const std::set<std::string>& with_text = {},
+                 const std::set<std::string>& as_text = {});
 
 // Paths and shell globs relative to `root`, expanded and sorted; a pattern that matches
 // nothing is an error naming it.

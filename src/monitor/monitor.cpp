@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -24,6 +25,7 @@
 #include "registry/reports.hpp"
 #include "render/format.hpp"
 #include "stats/metrics.hpp"
+#include "store/hasher.hpp"
 #include "store/objects.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -53,41 +55,20 @@ std::optional<stats::Method> method_of(config::DriftMethod m) {
     return std::nullopt;
 }
 
-// A number as written, NaN and infinity included (spelled as pandas and Python write them):
-// the drift statistics leave those out and count them, as Evidently does.
-std::optional<double> number_of(std::string_view text) {
-    if (const auto v = data::parse_float(text)) {
-        return v;
-    }
-    std::string t(text);
-    std::transform(t.begin(), t.end(), t.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (t == "nan" || t == "-nan" || t == "+nan") {
-        return std::nan("");
-    }
-    if (t == "inf" || t == "+inf" || t == "infinity" || t == "+infinity") {
-        return std::numeric_limits<double>::infinity();
-    }
-    if (t == "-inf" || t == "-infinity") {
-        return -std::numeric_limits<double>::infinity();
-    }
-    return std::nullopt;
-}
-
-// The values of a column as numbers, NaN where missing; when a value present does not read as
-// a number: nothing if `strict` (the column is categorical), else NaN for it. One parse per cell.
+// The values of a column as numbers, NaN where missing; for a column that is not numeric:
+// nothing if `strict` (the column is categorical), else each cell that reads as a number, NaN
+// for the others.
 std::optional<std::vector<double>> numbers(const Column& c, bool strict = true) {
-    std::vector<double> out;
-    out.reserve(c.text.size());
-    for (size_t i = 0; i < c.text.size(); ++i) {
-        if (c.missing[i] != 0) {
-            out.push_back(std::nan(""));
-        } else if (const auto v = number_of(c.text[i])) {
-            out.push_back(*v);
-        } else if (!strict) {
-            out.push_back(std::nan(""));
-        } else {
-            return std::nullopt;
+    if (c.numeric) {
+        return c.values;
+    }
+    if (strict) {
+        return std::nullopt;
+    }
+    std::vector<double> out(c.missing.size(), std::nan(""));
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (const auto v = c.number(i)) {
+            out[i] = *v;
         }
     }
     return out;
@@ -95,6 +76,50 @@ std::optional<std::vector<double>> numbers(const Column& c, bool strict = true) 
 
 bool any_present(const Column& c) {
     return std::find(c.missing.begin(), c.missing.end(), uint8_t{0}) != c.missing.end();
+}
+
+// The reference and the current data, read at once (a thread each). A column numeric on one
+// side and holding something else on the other is then read again as text on the numeric side,
+// so the two compare as categories. An error in the reference is told first.
+std::pair<Frame, Frame> load_frames(const std::vector<DataFile>& reference,
+                                    const std::vector<DataFile>& current,
+                                    const std::set<std::string>& current_text) {
+    Frame ref;
+    Frame cur;
+    std::exception_ptr failed[2];
+    store::parallel_for(2, 0, [&](size_t i) {
+        try {
+            i == 0 ? void(ref = load_frame(reference))
+                   : void(cur = load_frame(current, current_text));
+        } catch (...) {
+            failed[i] = std::current_exception();
+        }
+    });
+    for (const auto& e : failed) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
+    }
+    std::set<std::string> ref_as_text;
+    std::set<std::string> cur_as_text;
+    for (const auto& c : ref.columns) {
+        const Column* other = cur.column(c.name);
+        if (other == nullptr || other->numeric == c.numeric) {
+            continue;
+        }
+        if (c.numeric && any_present(c)) {
+            ref_as_text.insert(c.name);
+        } else if (other->numeric && any_present(*other)) {
+            cur_as_text.insert(c.name);
+        }
+    }
+    if (!ref_as_text.empty()) {
+        ref = load_frame(reference, {}, ref_as_text);
+    }
+    if (!cur_as_text.empty()) {
+        cur = load_frame(current, current_text, cur_as_text);
+    }
+    return {std::move(ref), std::move(cur)};
 }
 
 // A category as the histogram names it: at most 60 bytes, cut between characters.
@@ -121,24 +146,21 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
     }
     std::optional<util::Result<stats::ColumnDrift>> result;
     // Numeric when every value present on either side reads as a number, and there is one.
-    auto ref_numbers = numbers(*ref);
-    auto cur_numbers = ref_numbers ? numbers(*cur) : std::nullopt;
-    if (ref_numbers && cur_numbers && (any_present(*ref) || any_present(*cur))) {
+    if (ref->numeric && cur->numeric && (any_present(*ref) || any_present(*cur))) {
         f.kind = "numeric";
-        result.emplace(stats::numeric_drift(*ref_numbers, *cur_numbers, options));
-        f.histogram = numeric_histogram(*ref_numbers, *cur_numbers);
+        result.emplace(stats::numeric_drift(ref->values, cur->values, options));
+        f.histogram = numeric_histogram(ref->values, cur->values);
     } else {
-        ref_numbers.reset();  // free them before the strings' views
-        cur_numbers.reset();
+        // A side numeric here has no value present (load_monitor_frames read any other as text).
         f.kind = "categorical";
         std::vector<std::string_view> a;
         std::vector<std::string_view> b;
         uint64_t a_missing = 0;
         uint64_t b_missing = 0;
-        for (size_t i = 0; i < ref->text.size(); ++i) {
+        for (size_t i = 0; i < ref->missing.size(); ++i) {
             ref->missing[i] != 0 ? (void)++a_missing : a.push_back(ref->text[i]);
         }
-        for (size_t i = 0; i < cur->text.size(); ++i) {
+        for (size_t i = 0; i < cur->missing.size(); ++i) {
             cur->missing[i] != 0 ? (void)++b_missing : b.push_back(cur->text[i]);
         }
         result.emplace(stats::categorical_drift(a, b, options, a_missing, b_missing));
@@ -162,6 +184,17 @@ std::optional<double> label_value(std::string_view text) {
         return *b ? 1.0 : 0.0;
     }
     return std::nullopt;
+}
+
+// Row i of a label or prediction column as a number.
+std::optional<double> label_of(const Column& c, size_t i) {
+    if (c.missing[i] != 0) {
+        return std::nullopt;
+    }
+    if (c.numeric) {
+        return std::isfinite(c.values[i]) ? std::optional<double>(c.values[i]) : std::nullopt;
+    }
+    return label_value(c.text[i]);
 }
 
 Check bounded(std::string name, std::optional<double> min, std::optional<double> max) {
@@ -378,16 +411,28 @@ std::optional<Histogram> numeric_histogram(std::span<const double> a, std::span<
         }
         h.edges.push_back(hi);
     }
-    // [e_i, e_i+1), the last bin closed, as numpy.histogram counts.
+    // [e_i, e_i+1), the last bin closed, as numpy.histogram counts. The bins are of equal width:
+    // the bin is guessed by arithmetic, then moved to where the edges (as rounded) put it.
     const size_t bins = h.edges.size() - 1;
+    const double first = h.edges.front();
+    const double width = (h.edges.back() - first) / static_cast<double>(bins);
     auto count = [&](std::span<const double> side, std::vector<uint64_t>& counts) {
         counts.assign(bins, 0);
         for (const double x : side) {
-            if (std::isfinite(x)) {
-                const auto k = static_cast<size_t>(
-                    std::upper_bound(h.edges.begin(), h.edges.end(), x) - h.edges.begin());
-                ++counts[std::clamp<size_t>(k, 1, bins) - 1];
+            if (!std::isfinite(x)) {
+                continue;
             }
+            const double guess = width > 0 ? (x - first) / width : 0;
+            size_t k = guess <= 0 || !std::isfinite(guess)
+                           ? 0
+                           : std::min(static_cast<size_t>(std::min(guess, 1e18)), bins - 1);
+            while (k > 0 && x < h.edges[k]) {
+                --k;
+            }
+            while (k + 1 < bins && x >= h.edges[k + 1]) {
+                ++k;
+            }
+            ++counts[k];
         }
     };
     count(a, h.reference);
@@ -659,8 +704,16 @@ Report monitor(train::Session& s, const Options& o) {
         throw error::UsageError("no current data: set monitor.current or pass --current PATH");
     }
     const auto current_files = expand_paths(patterns, p.root);
-    Frame ref = load_frame(reference_files);
-    Frame cur = load_frame(current_files);
+    std::set<std::string> cur_text;  // the columns read as text as well as numbers
+    for (const auto& c : {m.timestamp, m.id}) {
+        if (c) {
+            cur_text.insert(*c);
+        }
+    }
+    if (m.feedback_path) {  // the id that joins feedback (below)
+        cur_text.insert(m.id.value_or(!m.feedback_id.empty() ? m.feedback_id : "id"));
+    }
+    auto [ref, cur] = load_frames(reference_files, current_files, cur_text);
     r.current = cur.files;
     r.rows_reference = ref.rows;
 
@@ -720,6 +773,7 @@ Report monitor(train::Session& s, const Options& o) {
     }
 
     // Drift per feature.
+    std::vector<stats::DriftOptions> options;
     for (const auto& name : features) {
         stats::DriftOptions opts;
         opts.method = method_of(m.drift_method);
@@ -734,8 +788,16 @@ Report monitor(train::Session& s, const Options& o) {
                 }
             }
         }
-        r.features.push_back(column_drift(name, ref.column(name), cur.column(name), opts));
-        if (r.features.back().drift && r.features.back().drift->drifted) {
+        options.push_back(opts);
+    }
+    // Each column's drift is independent of the others': both cores share them.
+    r.features.resize(features.size());
+    store::parallel_for(features.size(), 0, [&](size_t i) {
+        r.features[i] =
+            column_drift(features[i], ref.column(features[i]), cur.column(features[i]), options[i]);
+    });
+    for (const auto& f : r.features) {
+        if (f.drift && f.drift->drifted) {
             ++r.drifted;
         }
     }
@@ -768,7 +830,7 @@ Report monitor(train::Session& s, const Options& o) {
     if (!target.empty()) {
         if (const Column* t = cur.column(target)) {
             for (size_t i = 0; i < cur.rows; ++i) {
-                labels[i] = t->missing[i] != 0 ? std::nullopt : label_value(t->text[i]);
+                labels[i] = label_of(*t, i);
                 have_labels = have_labels || labels[i].has_value();
             }
         }
@@ -785,7 +847,7 @@ Report monitor(train::Session& s, const Options& o) {
         }();
         const Column* cur_id = cur.column(m.id.value_or(id));
         if (!fb_files.empty() && cur_id != nullptr) {
-            Frame fb = load_frame(fb_files);
+            Frame fb = load_frame(fb_files, {id});
             const Column* fb_id = fb.column(id);
             const Column* fb_label = fb.column(target);
             if (fb_id == nullptr || fb_label == nullptr) {
@@ -794,8 +856,8 @@ Report monitor(train::Session& s, const Options& o) {
             } else {
                 std::unordered_map<std::string, double> by_id;
                 for (size_t i = 0; i < fb.rows; ++i) {
-                    if (fb_id->missing[i] == 0 && fb_label->missing[i] == 0) {
-                        if (const auto v = label_value(fb_label->text[i])) {
+                    if (fb_id->missing[i] == 0) {
+                        if (const auto v = label_of(*fb_label, i)) {
                             by_id[std::string(fb_id->text[i])] = *v;
                         }
                     }
@@ -829,7 +891,7 @@ Report monitor(train::Session& s, const Options& o) {
             std::vector<double> y_true;
             std::vector<double> y_pred;
             for (size_t i = 0; i < cur.rows; ++i) {
-                const auto v = pred->missing[i] != 0 ? std::nullopt : label_value(pred->text[i]);
+                const auto v = label_of(*pred, i);
                 if (labels[i] && v) {
                     y_true.push_back(*labels[i]);
                     const bool classify =

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -85,16 +86,83 @@ TEST_SUITE("monitor") {
         CHECK(f.rows == 4);
         const Column* x = f.column("x");
         REQUIRE(x != nullptr);
-        CHECK(texts(*x) == std::vector<std::string>{"1", "", "2.5", "null"});
+        CHECK(x->numeric);
+        CHECK_FALSE(x->has_text);
+        REQUIRE(x->values.size() == 4);
+        CHECK(x->values[0] == 1);
+        CHECK(std::isnan(x->values[1]));
+        CHECK(x->values[2] == 2.5);
+        CHECK(std::isnan(x->values[3]));
         CHECK(x->missing == std::vector<uint8_t>{0, 1, 0, 1});
+        CHECK(x->number(2) == 2.5);
+        CHECK_FALSE(x->number(3).has_value());
         const Column* score = f.column("score");
         REQUIRE(score != nullptr);
         CHECK(score->missing == std::vector<uint8_t>{1, 1, 0, 1});
-        CHECK(score->text[2] == "0.9");
+        CHECK(score->values[2] == 0.9);
         const Column* plan = f.column("plan");
         REQUIRE(plan != nullptr);
+        CHECK_FALSE(plan->numeric);
+        CHECK(texts(*plan) == std::vector<std::string>{"basic", "pro", "", "pro"});
         CHECK(plan->missing == std::vector<uint8_t>{0, 0, 1, 0});
-        CHECK(plan->text[3] == "pro");
+    }
+
+    TEST_CASE("a column numeric until a later row is read again as text, as written") {
+        Dir d;
+        d.write("a.csv", "x,y,z\n1.50,1,7\n2,2,8\nnan,3,9\n");
+        d.write("b.csv", "x,y\n-inf,4\nN/A,\n");
+        const Frame f = load_frame(expand_paths({"a.csv", "b.csv"}, d.path));
+        CHECK(f.rows == 5);
+        const Column* x = f.column("x");
+        REQUIRE(x != nullptr);
+        CHECK_FALSE(x->numeric);
+        CHECK(texts(*x) == std::vector<std::string>{"1.50", "2", "nan", "-inf", "N/A"});
+        CHECK(x->number(0) == 1.5);
+        CHECK(std::isnan(*x->number(2)));
+        CHECK(std::isinf(*x->number(3)));
+        CHECK_FALSE(x->number(4).has_value());
+        const Column* y = f.column("y");
+        REQUIRE(y != nullptr);
+        CHECK(y->numeric);
+        CHECK(y->values.size() == 5);
+        CHECK(y->missing == std::vector<uint8_t>{0, 0, 0, 0, 1});
+        const Column* z = f.column("z");
+        REQUIRE(z != nullptr);
+        CHECK(z->missing == std::vector<uint8_t>{0, 0, 0, 1, 1});
+        CHECK(std::isnan(z->values[4]));
+
+        // Asked for: text beside the numbers (with_text), or text only (as_text).
+        const Frame g = load_frame(expand_paths({"a.csv"}, d.path), {"y"}, {"z"});
+        const Column* gy = g.column("y");
+        const Column* gz = g.column("z");
+        REQUIRE(gy != nullptr);
+        REQUIRE(gz != nullptr);
+        CHECK(gy->numeric);
+        CHECK(gy->has_text);
+        CHECK(texts(*gy) == std::vector<std::string>{"1", "2", "3"});
+        CHECK(gy->values[2] == 3);
+        CHECK_FALSE(gz->numeric);
+        CHECK(texts(*gz) == std::vector<std::string>{"7", "8", "9"});
+    }
+
+    TEST_CASE("a key repeated in a JSON line: the last wins; in a CSV header: an error") {
+        Dir d;
+        d.write("r.jsonl", "{\"a\": 1, \"a\": 2, \"b\": \"x\"}\n{\"a\": 3, \"a\": null}\n");
+        const Frame f = load_frame(expand_paths({"r.jsonl"}, d.path));
+        const Column* a = f.column("a");
+        REQUIRE(a != nullptr);
+        REQUIRE(a->values.size() == 2);
+        CHECK(a->values[0] == 2);
+        CHECK(a->missing == std::vector<uint8_t>{0, 1});
+        CHECK(texts(*f.column("b")) == std::vector<std::string>{"x", ""});
+        d.write("r.csv", "a,a\n1,2\n");
+        try {
+            load_frame(expand_paths({"r.csv"}, d.path));
+            FAIL("no error");
+        } catch (const mloop::data::DataError& e) {
+            CHECK(std::string(e.what()).find("r.csv:1: column 'a' appears twice") !=
+                  std::string::npos);
+        }
     }
 
     TEST_CASE("gzip'd files, the filter, and errors that name the file") {
@@ -109,7 +177,7 @@ TEST_SUITE("monitor") {
         CHECK(f.rows == 3);
         f.filter({1, 0, 1});
         CHECK(f.rows == 2);
-        CHECK(texts(*f.column("x")) == std::vector<std::string>{"1", "3"});
+        CHECK(f.column("x")->values == std::vector<double>{1, 3});
 
         d.write("bad.jsonl", "{\"x\": 1}\n[1]\n");
         try {
