@@ -151,7 +151,7 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
         result.emplace(stats::numeric_drift(ref->values, cur->values, options));
         f.histogram = numeric_histogram(ref->values, cur->values);
     } else {
-        // A side numeric here has no value present (load_monitor_frames read any other as text).
+        // A side numeric here has no value present (load_frames read any other as text).
         f.kind = "categorical";
         std::vector<std::string_view> a;
         std::vector<std::string_view> b;
