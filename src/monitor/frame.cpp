@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -40,10 +42,10 @@ void Texts::filter(const std::vector<uint8_t>& keep) {
     *this = std::move(kept);
 }
 
-std::optional<double> number_of(std::string_view text) {
-    if (const auto v = data::parse_float(text)) {
-        return v;
-    }
+namespace {
+
+// NaN and the infinities as pandas and Python spell them.
+std::optional<double> special_number(std::string_view text) {
     if (text.size() > 9) {
         return std::nullopt;
     }
@@ -60,6 +62,15 @@ std::optional<double> number_of(std::string_view text) {
         return -std::numeric_limits<double>::infinity();
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<double> number_of(std::string_view text) {
+    if (const auto v = data::parse_float(text)) {
+        return v;
+    }
+    return special_number(text);
 }
 
 std::optional<double> Column::number(size_t i) const {
@@ -120,20 +131,29 @@ class Builder {
     void begin_row() { ++m_f.rows; }
     void set(size_t column, std::string_view text, bool missing) {
         Column& c = m_f.columns[column];
-        pad(c, m_f.rows - 1);  // set twice in a row (a repeated name): the last wins
+        if (c.missing.size() != m_f.rows - 1) [[unlikely]] {
+            pad(c, m_f.rows - 1);  // not set in some rows, or twice in this one (the last wins)
+        }
         c.missing.push_back(missing ? 1 : 0);
         if (c.numeric) {
             double v = std::numeric_limits<double>::quiet_NaN();
             if (!missing) {
-                if (const auto x = number_of(text)) {
+                if (const auto x = data::parse_float(text)) {
                     v = *x;
+                } else if (const auto y = special_number(text)) {
+                    v = *y;
                 } else {
-                    // Not numeric after all: kept as text from here, and read again.
+                    // Not numeric after all: kept as text from here, and read again if a
+                    // value before this one was kept only as a number (not so when this is
+                    // the first value, as for most text columns).
+                    const auto before = c.missing.end() - 1;
+                    if (!c.has_text && std::find(c.missing.begin(), before, 0) != before) {
+                        m_retype.insert(c.name);
+                    }
                     c.numeric = false;
                     c.has_text = true;
                     c.values = {};
                     c.text.resize(c.missing.size() - 1);
-                    m_retype.insert(c.name);
                 }
             }
             if (c.numeric) {
@@ -151,6 +171,28 @@ class Builder {
         }
     }
     const std::set<std::string>& retype() const { return m_retype; }
+
+    // Makes room for about `more` rows beyond the frame's, so that a million-row column grows
+    // by one allocation instead of twenty doublings (each a copy, and page faults on new memory:
+    // most of a monitor run before). Best effort: an estimate too large to reserve (the pages
+    // are only touched as they fill) leaves the columns to grow.
+    void reserve(uint64_t more) try {
+        const uint64_t rows = m_f.rows + more;
+        for (auto& c : m_f.columns) {
+            c.missing.reserve(rows);
+            if (c.numeric) {
+                c.values.reserve(rows);
+            }
+            if (c.has_text) {
+                const double per_cell = c.text.size() == 0 ? 8.0
+                                                           : static_cast<double>(c.text.bytes()) /
+                                                                 static_cast<double>(c.text.size());
+                c.text.reserve(rows, static_cast<size_t>(per_cell * static_cast<double>(rows)));
+            }
+        }
+    } catch (const std::bad_alloc&) {
+    } catch (const std::length_error&) {
+    }
 
   private:
     static void pad(Column& c, uint64_t rows) {
@@ -181,34 +223,74 @@ class Builder {
     std::set<std::string> m_retype;
 };
 
+// Estimates a file's rows from the bytes of its first rows and its size, and has the builder
+// make room for them once (a file of unknown size, gzip'd, grows as it comes).
+class RowEstimate {
+  public:
+    // min_row_bytes: what any row takes at least (a CSV row, its delimiters and newline).
+    RowEstimate(uint64_t file_bytes, uint64_t min_row_bytes)
+        : m_file_bytes(file_bytes), m_min_row_bytes(std::max<uint64_t>(min_row_bytes, 1)) {}
+    void add(Builder& b, uint64_t row_bytes) {
+        if (m_rows == k_sample || m_file_bytes == 0) {
+            return;
+        }
+        m_bytes += row_bytes;
+        if (++m_rows == k_sample && m_bytes > 0) {
+            const double rows =
+                std::min(static_cast<double>(m_file_bytes) * static_cast<double>(m_rows) /
+                             static_cast<double>(m_bytes) * 1.05,
+                         static_cast<double>(m_file_bytes / m_min_row_bytes));
+            if (rows > static_cast<double>(m_rows)) {
+                b.reserve(static_cast<uint64_t>(rows) - m_rows);
+            }
+        }
+    }
+
+  private:
+    static constexpr uint64_t k_sample = 4096;
+    uint64_t m_file_bytes;
+    uint64_t m_min_row_bytes;
+    uint64_t m_rows = 0;
+    uint64_t m_bytes = 0;
+};
+
 class CsvRows : public data::CsvRowHandler {
   public:
-    CsvRows(Builder& b, std::vector<size_t> columns) : m_b(b), m_columns(std::move(columns)) {}
+    CsvRows(Builder& b, std::vector<size_t> columns, uint64_t file_bytes)
+        : m_b(b), m_columns(std::move(columns)), m_estimate(file_bytes, m_columns.size()) {}
     void row(uint64_t, std::span<const std::string_view> fields) override {
         m_b.begin_row();
+        uint64_t bytes = fields.size();  // the delimiters and the newline
         for (size_t i = 0; i < fields.size() && i < m_columns.size(); ++i) {
             m_b.set(m_columns[i], fields[i], fields[i].empty());
+            bytes += fields[i].size();
         }
+        m_estimate.add(m_b, bytes);
     }
 
   private:
     Builder& m_b;
     std::vector<size_t> m_columns;
+    RowEstimate m_estimate;
 };
 
 class JsonRows : public data::JsonRowHandler {
   public:
-    explicit JsonRows(Builder& b) : m_b(b) {}
+    JsonRows(Builder& b, uint64_t file_bytes) : m_b(b), m_estimate(file_bytes, 3) {}
     void row(uint64_t, std::span<const data::JsonField> fields) override {
         m_b.begin_row();
+        uint64_t bytes = 3;  // {}, the newline
         for (const auto& f : fields) {
             const size_t c = m_b.index(f.key);
             m_b.set(c, f.text, f.kind == data::JsonKind::null);
+            bytes += f.key.size() + f.text.size() + 6;  // quotes, colon, comma, a space
         }
+        m_estimate.add(m_b, bytes);
     }
 
   private:
     Builder& m_b;
+    RowEstimate m_estimate;
 };
 
 // One pass over the files; the columns found not numeric part way through are in `retype`.
@@ -231,11 +313,14 @@ Frame read_frame(const std::vector<DataFile>& files, const std::set<std::string>
                 fmt::format("'{}': cannot tell its format from its name", file.display),
                 "name it .csv, .tsv or .jsonl (optionally .gz)");
         }
+        std::error_code ec;
+        const uint64_t size = so.gzip ? 0 : fs::file_size(file.path, ec);
+        const uint64_t file_bytes = ec ? 0 : size;
         auto source = data::open_source(file.path, file.display, so);
         try {
             if (jsonl) {
                 data::JsonlReader reader(*source, {});
-                JsonRows rows(b);
+                JsonRows rows(b, file_bytes);
                 reader.read_rows(rows);
             } else {
                 data::CsvOptions co;
@@ -245,7 +330,7 @@ Frame read_frame(const std::vector<DataFile>& files, const std::set<std::string>
                 for (const auto& n : reader.read_header()) {
                     columns.push_back(b.index(n));
                 }
-                CsvRows rows(b, std::move(columns));
+                CsvRows rows(b, std::move(columns), file_bytes);
                 reader.read_rows(rows);
             }
         } catch (const data::DataError& e) {

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/huge_alloc.hpp"
+
 namespace mloop::monitor {
 
 // The cells of a column, as written, in one buffer of bytes with their end offsets: two growing
@@ -25,6 +27,11 @@ class Texts {
         return {m_bytes.data() + begin, static_cast<size_t>(m_end[i] - begin)};
     }
     size_t size() const { return m_end.size(); }
+    size_t bytes() const { return m_bytes.size(); }
+    void reserve(size_t cells, size_t bytes) {
+        m_end.reserve(cells);
+        m_bytes.reserve(bytes);
+    }
     void push_back(std::string_view s) {
         m_bytes.append(s);
         m_end.push_back(m_bytes.size());
@@ -48,18 +55,21 @@ class Texts {
     void filter(const std::vector<uint8_t>& keep);
 
   private:
-    std::string m_bytes;
-    std::vector<uint64_t> m_end;
+    std::basic_string<char, std::char_traits<char>, util::HugeAllocator<char>> m_bytes;
+    std::vector<uint64_t, util::HugeAllocator<uint64_t>> m_end;
 };
 
 // A column as read. Numeric when every value present in it reads as a number (NaN and the
 // infinities spelled as pandas and Python write them included): then its values are kept as
 // doubles, each cell parsed once while reading, and its text only when asked for (ids and
 // times). Otherwise its cells are kept as text.
+// A column's numbers: one block of memory, filled as read (util/huge_alloc.hpp).
+using Doubles = std::vector<double, util::HugeAllocator<double>>;
+
 struct Column {
     std::string name;
     bool numeric = true;
-    std::vector<double> values;    // numeric: one per row, NaN where missing
+    Doubles values;                // numeric: one per row, NaN where missing
     Texts text;                    // not numeric, or asked for: one per row ("" when missing)
     std::vector<uint8_t> missing;  // 1: empty, null or absent
     bool has_text = false;         // text holds every row (not numeric, or asked for)

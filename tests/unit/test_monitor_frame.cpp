@@ -177,7 +177,7 @@ TEST_SUITE("monitor") {
         CHECK(f.rows == 3);
         f.filter({1, 0, 1});
         CHECK(f.rows == 2);
-        CHECK(f.column("x")->values == std::vector<double>{1, 3});
+        CHECK(f.column("x")->values == Doubles{1, 3});
 
         d.write("bad.jsonl", "{\"x\": 1}\n[1]\n");
         try {
