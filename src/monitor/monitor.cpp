@@ -1,7 +1,6 @@
 #include "monitor/monitor.hpp"
 
 #include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +32,7 @@
 #include "store/hasher.hpp"
 #include "store/objects.hpp"
 #include "util/fs.hpp"
+#include "util/huge_alloc.hpp"
 #include "util/text.hpp"
 #include "workspace/workspace.hpp"
 
@@ -91,7 +91,6 @@ bool any_present(const Column& c) {
 // touched), and transparent huge pages asked for under it (where the kernel leaves them to
 // madvise, as Debian's does): a fault per 2 MiB. Advice only; the process ends with the command.
 void prepare_heap(uint64_t data_bytes) {
-    constexpr uint64_t k_huge = uint64_t{2} << 20;
     const uint64_t room = std::min<uint64_t>(4 * data_bytes + (256 << 20), uint64_t{1} << 36);
     ::mallopt(M_ARENA_MAX, 1);
     ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: bigger blocks are mapped anyway
@@ -107,10 +106,8 @@ void prepare_heap(uint64_t data_bytes) {
     ::free(grow);
     const auto after = reinterpret_cast<uintptr_t>(::sbrk(0));
     ::mallopt(M_TOP_PAD, 64 << 20);
-    const uintptr_t first = (before + k_huge - 1) & ~(k_huge - 1);
-    const uintptr_t last = after & ~(k_huge - 1);
-    if (before != static_cast<uintptr_t>(-1) && last > first) {
-        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+    if (before != static_cast<uintptr_t>(-1)) {
+        util::advise_huge_pages(before, after);
     }
 }
 

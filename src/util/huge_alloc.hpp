@@ -14,10 +14,21 @@
 
 namespace mloop::util {
 
+constexpr size_t k_huge_page = size_t{2} << 20;
+
+// Asks for transparent huge pages under the whole 2 MiB pages within [begin, end).
+inline void advise_huge_pages(uintptr_t begin, uintptr_t end) {
+    const uintptr_t first = (begin + k_huge_page - 1) & ~(uintptr_t{k_huge_page} - 1);
+    const uintptr_t last = end & ~(uintptr_t{k_huge_page} - 1);
+    if (last > first) {
+        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+    }
+}
+
 template <typename T>
 struct HugeAllocator {
     using value_type = T;
-    static constexpr size_t k_huge = size_t{2} << 20;
+    static constexpr size_t k_huge = k_huge_page;
     static constexpr size_t k_threshold = size_t{4} << 20;
 
     HugeAllocator() = default;
@@ -47,7 +58,7 @@ struct HugeAllocator {
         if (const size_t tail = raw + length + k_huge - (aligned + length); tail > 0) {
             ::munmap(reinterpret_cast<void*>(aligned + length), tail);
         }
-        ::madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);
+        advise_huge_pages(aligned, aligned + length);
         return reinterpret_cast<T*>(aligned);
     }
 
