@@ -26,6 +26,7 @@
 #include "store/hasher.hpp"
 #include "store/sha256.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 #include "util/text.hpp"
 
 namespace mloop::data {
@@ -146,7 +147,7 @@ class Reading {
         }
         const bool regular = S_ISREG(st.st_mode);
         const auto size = static_cast<uint64_t>(st.st_size);
-        unsigned threads = m_options.threads != 0 ? m_options.threads : store::default_threads();
+        unsigned threads = m_options.threads != 0 ? m_options.threads : util::default_threads();
         uint64_t parts = 1;
         if (regular && !job.gzip && digest == nullptr && threads > 1 &&
             size >= m_options.split_min) {

@@ -33,6 +33,7 @@
 #include "store/objects.hpp"
 #include "util/fs.hpp"
 #include "util/huge_alloc.hpp"
+#include "util/parallel.hpp"
 #include "util/text.hpp"
 #include "workspace/workspace.hpp"
 
@@ -120,7 +121,7 @@ std::pair<Frame, Frame> load_frames(const std::vector<DataFile>& reference,
     Frame ref;
     Frame cur;
     std::exception_ptr failed[2];
-    store::parallel_for(2, 0, [&](size_t i) {
+    util::parallel_for(2, 0, [&](size_t i) {
         try {
             i == 0 ? void(ref = load_frame(reference))
                    : void(cur = load_frame(current, current_text));
@@ -834,7 +835,7 @@ Report monitor(train::Session& s, const Options& o) {
     }
     // Each column's drift is independent of the others': both cores share them.
     r.features.resize(features.size());
-    store::parallel_for(features.size(), 0, [&](size_t i) {
+    util::parallel_for(features.size(), 0, [&](size_t i) {
         r.features[i] =
             column_drift(features[i], ref.column(features[i]), cur.column(features[i]), options[i]);
     });

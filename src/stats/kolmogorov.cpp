@@ -6,6 +6,8 @@
 #include <numbers>
 #include <vector>
 
+#include "util/parallel.hpp"
+
 namespace mloop::stats {
 
 namespace {
@@ -19,6 +21,70 @@ constexpr double k_minlog = -7.451332191019412076235E2;
 
 double clip01(double p) {
     return std::clamp(p, 0.0, 1.0);
+}
+
+// A sum kept as sum * e^shift: the Smirnov terms can lie far below the smallest double.
+struct ScaledSum {
+    long double sum = 0;
+    long double shift = 0;
+};
+
+// Fewer terms than this are summed on the caller's thread.
+constexpr int64_t k_parallel_terms = 20000;
+
+// Terms v in [lo, hi) of the sum below, C(n,v) (1-x-v/n)^(n-v) (x+v/n)^(v-1), from hi - 1 down.
+// Each term's logarithm is exact to the x87 type's last bits (its parts are of the order of n and
+// cancel); the term itself is a double, scaled by the first term's size. The terms rise to one
+// peak and fall away from it, so the walk stops, as SciPy's does, at a term so small that all
+// those left could not reach the sum's last bit; for small x the peak is at the top end, which
+// is why the walk goes down (SciPy walks up and sums every term there).
+ScaledSum smirnov_terms(int64_t n, long double lx, int64_t lo, int64_t hi) {
+    ScaledSum s;
+    if (hi <= lo) {
+        return s;
+    }
+    const auto ln = static_cast<long double>(n);
+    int64_t v = hi - 1;
+    int sign = 0;
+    // log C(n, v) = log_c + log(ratio): a step down multiplies the ratio by v / (n - v + 1),
+    // and every k_anchor steps its logarithm moves into log_c (a log every 32 terms instead of
+    // every term).
+    constexpr int k_anchor = 32;
+    long double log_c = ::lgammal_r(ln + 1, &sign) -
+                        ::lgammal_r(static_cast<long double>(v) + 1, &sign) -
+                        ::lgammal_r(static_cast<long double>(n - v) + 1, &sign);
+    long double ratio = 1;
+    int steps = 0;
+    bool first = true;
+    for (; v >= lo; --v) {
+        const auto lv = static_cast<long double>(v);
+        const auto lnv = static_cast<long double>(n - v);
+        const long double log_term =
+            log_c + lnv * std::log(lnv / ln - lx) + (lv - 1) * std::log(lx + lv / ln);
+        if (first) {
+            s.shift = log_term;
+            first = false;
+        }
+        auto e = static_cast<double>(log_term - s.shift);
+        if (e > 512) {  // rising: rescale before a double overflows
+            s.sum *= std::exp(s.shift - log_term);
+            s.shift = log_term;
+            e = 0;
+        }
+        // Below e^-745 (and the ratio at most n^32) a term is lost beside the first, which is 1.
+        const long double term = ratio * std::exp(e);
+        s.sum += term;
+        if (4 * static_cast<long double>(v - lo) * term < DBL_EPSILON * s.sum) {
+            break;
+        }
+        ratio *= lv / (ln - lv + 1);
+        if (++steps == k_anchor) {
+            log_c += std::log(ratio);
+            ratio = 1;
+            steps = 0;
+        }
+    }
+    return s;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -76,28 +142,23 @@ double smirnov_impl(int64_t n, double x) {
         }
         return clip01(1 - (-std::expm1(logp)));
     }
+    // Terms 1 … n_terms - 1 in two halves on both cores when there are enough of them.
     const int64_t n_terms = n1mxfl + 1;
-    const int64_t vmid = n / 2;
     const long double ln = static_cast<long double>(n);
     // Term 0: (1-x)^n / x
     long double sum = std::exp(ln * std::log1p(-lx) - std::log(lx));
-    long double log_c = 0;  // log C(n, v)
-    for (int64_t v = 1; v < n_terms; ++v) {
-        log_c += std::log(static_cast<long double>(n - v + 1) / static_cast<long double>(v));
-        const long double a = lx + static_cast<long double>(v) / ln;  // x + v/n
-        const long double log_b =
-            a < 0.5L ? std::log1p(-a) : std::log(static_cast<long double>(n - v) / ln - lx);
-        const long double log_term = log_c + static_cast<long double>(n - v) * log_b +
-                                     static_cast<long double>(v - 1) * std::log(a);
-        const long double term = std::exp(log_term);
-        sum += term;
-        if (term != 0) {
-            if (4 * static_cast<long double>(n_terms - v) * term < DBL_EPSILON * sum &&
-                v != n_terms - 1) {
-                break;
-            }
-        } else if (v > vmid) {
-            break;
+    ScaledSum lower;
+    ScaledSum upper;
+    if (n_terms >= k_parallel_terms) {
+        const int64_t mid = (n_terms + 1) / 2;
+        util::run_both([&] { lower = smirnov_terms(n, lx, 1, mid); },
+                       [&] { upper = smirnov_terms(n, lx, mid, n_terms); });
+    } else {
+        upper = smirnov_terms(n, lx, 1, n_terms);
+    }
+    for (const ScaledSum& half : {lower, upper}) {
+        if (half.sum != 0) {
+            sum += half.sum * std::exp(half.shift);
         }
     }
     return clip01(static_cast<double>(lx * sum));

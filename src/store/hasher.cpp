@@ -21,6 +21,7 @@
 #include "store/sha256.hpp"
 #include "store/tree.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 
 namespace mloop::store {
 
@@ -129,76 +130,11 @@ std::optional<FileKey> hash_file(const Job& job, DirHandle& dir, Digest& out,
 
 }  // namespace
 
-unsigned default_threads() {
-    // The CPUs this process may run on (a container's cpuset), not all the machine has.
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
-        return static_cast<unsigned>(CPU_COUNT(&set));
-    }
-    return std::max(1U, std::thread::hardware_concurrency());
-}
-
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn) {
-    parallel_for_workers(n, threads, [&](size_t i, unsigned) { fn(i); });
-}
-
-void parallel_for_workers(size_t n, unsigned threads,
-                          const std::function<void(size_t, unsigned)>& fn) {
-    if (threads == 0) {
-        threads = default_threads();
-    }
-    const size_t workers = std::min<size_t>(threads, n);
-    if (workers <= 1) {
-        for (size_t i = 0; i < n; ++i) {
-            fn(i, 0);
-        }
-        return;
-    }
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    std::mutex first_mutex;
-    std::exception_ptr first;
-    const auto work = [&](unsigned worker) {
-        while (!failed.load(std::memory_order_relaxed)) {
-            const size_t i = next.fetch_add(1, std::memory_order_relaxed);
-            if (i >= n) {
-                return;
-            }
-            try {
-                fn(i, worker);
-            } catch (...) {
-                const std::lock_guard lock(first_mutex);
-                if (!first) {
-                    first = std::current_exception();
-                }
-                failed = true;
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(workers - 1);
-    for (size_t w = 1; w < workers; ++w) {
-        try {
-            pool.emplace_back(work, static_cast<unsigned>(w));
-        } catch (const std::system_error&) {
-            break;  // out of threads: the ones we have share the work
-        }
-    }
-    work(0);
-    for (std::thread& t : pool) {
-        t.join();
-    }
-    if (first) {
-        std::rethrow_exception(first);
-    }
-}
-
 Hasher::Hasher() : Hasher(Options{}) {}
 
 Hasher::Hasher(Options options) : m_options(std::move(options)) {
     if (m_options.threads == 0) {
-        m_options.threads = default_threads();
+        m_options.threads = util::default_threads();
     }
 }
 
@@ -322,7 +258,7 @@ HashResult Hasher::hash(const std::vector<fs::path>& paths) {
         }
     };
     if (!m_options.progress) {
-        parallel_for_workers(misses.size(), m_options.threads, work);
+        util::parallel_for_workers(misses.size(), m_options.threads, work);
     } else {
         // The callback runs here, on the caller's thread, while a runner thread drives the
         // workers: a progress bar never has to be thread-safe.
@@ -332,7 +268,7 @@ HashResult Hasher::hash(const std::vector<fs::path>& paths) {
         std::exception_ptr failure;
         std::thread runner([&] {
             try {
-                parallel_for_workers(misses.size(), m_options.threads, work);
+                util::parallel_for_workers(misses.size(), m_options.threads, work);
             } catch (...) {
                 failure = std::current_exception();
             }

@@ -52,14 +52,4 @@ class Hasher {
     Options m_options;
 };
 
-// One thread per core (at least one).
-unsigned default_threads();
-
-// Calls fn(0) … fn(n - 1) on up to `threads` threads (the caller's among them), each taking
-// the next index as it finishes one. The first exception stops the rest and is rethrown here.
-void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
-// The same, telling fn which worker (0 … threads - 1) runs it, for per-worker state.
-void parallel_for_workers(size_t n, unsigned threads,
-                          const std::function<void(size_t index, unsigned worker)>& fn);
-
 }  // namespace mloop::store

@@ -22,6 +22,7 @@
 #include "store/sha256.hpp"
 #include "store/tree.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 
 namespace mloop::store {
 
@@ -355,7 +356,7 @@ Digest ObjectStore::put_tree(const fs::path& dir) {
     if (!S_ISDIR(st.st_mode)) {
         source_error(dir.string(), util::errno_message(ENOTDIR));
     }
-    const unsigned threads = default_threads();
+    const unsigned threads = util::default_threads();
     Scan scan = scan_tree(dir, threads);
     std::vector<std::pair<std::string, ScanEntry*>> files;
     for (ScanDir& d : scan.dirs) {
@@ -367,8 +368,9 @@ Digest ObjectStore::put_tree(const fs::path& dir) {
             }
         }
     }
-    parallel_for(files.size(), threads,
-                 [&](size_t i) { files[i].second->digest = put_path(files[i].first, false); });
+    util::parallel_for(files.size(), threads, [&](size_t i) {
+        files[i].second->digest = put_path(files[i].first, false);
+    });
     return finish_tree(scan, threads,
                        [&](const std::string& listing, const Digest&) { put_string(listing); });
 }

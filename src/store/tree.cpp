@@ -15,6 +15,7 @@
 #include "store/hasher.hpp"
 #include "store/sha256.hpp"
 #include "util/fs.hpp"
+#include "util/parallel.hpp"
 
 namespace mloop::store {
 
@@ -288,8 +289,8 @@ Scan scan_tree(const std::filesystem::path& root, unsigned threads) {
     std::vector<size_t> level{0};
     while (!level.empty()) {
         scan.levels.push_back(level.front());
-        parallel_for(level.size(), threads,
-                     [&](size_t i) { read_dir(scan.dirs[level[i]], level[i] == 0); });
+        util::parallel_for(level.size(), threads,
+                           [&](size_t i) { read_dir(scan.dirs[level[i]], level[i] == 0); });
         std::vector<size_t> next;
         for (const size_t parent : level) {
             for (size_t j = 0; j < scan.dirs[parent].entries.size(); ++j) {
@@ -315,7 +316,7 @@ Digest finish_tree(Scan& scan, unsigned threads,
     for (size_t l = scan.levels.size(); l-- > 0;) {
         const size_t begin = scan.levels[l];
         const size_t end = l + 1 < scan.levels.size() ? scan.levels[l + 1] : scan.dirs.size();
-        parallel_for(end - begin, threads, [&](size_t k) {
+        util::parallel_for(end - begin, threads, [&](size_t k) {
             const size_t i = begin + k;
             std::string listing;
             for (ScanEntry& e : scan.dirs[i].entries) {

@@ -173,21 +173,4 @@ TEST_SUITE("store") {
             CHECK(calls[i].first >= calls[i - 1].first);
         }
     }
-
-    TEST_CASE("parallel_for runs every index once and passes the first error on") {
-        std::vector<std::atomic<int>> seen(1000);
-        parallel_for(seen.size(), 3, [&](size_t i) { seen[i]++; });
-        int once = 0;
-        for (auto& s : seen) {
-            once += s.load() == 1;
-        }
-        CHECK(once == 1000);
-        CHECK_THROWS_WITH(parallel_for(100, 2,
-                                       [](size_t i) {
-                                           if (i == 42) {
-                                               throw std::runtime_error("boom");
-                                           }
-                                       }),
-                          "boom");
-    }
 }
