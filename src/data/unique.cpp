@@ -92,7 +92,7 @@ bool UniqueSet::contains(std::string_view value) const {
 }
 
 void UniqueSet::grow() {
-    std::vector<Slot> old(m_slots.size() * 2);
+    std::vector<Slot, util::HugeAllocator<Slot>> old(m_slots.size() * 2);
     old.swap(m_slots);
     const size_t mask = m_slots.size() - 1;
     for (const Slot& s : old) {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/huge_alloc.hpp"
+
 namespace mloop::data {
 
 class UniqueSet {
@@ -43,7 +45,9 @@ class UniqueSet {
     std::string_view value_at(uint64_t ref) const;
     void grow();
 
-    std::vector<Slot> m_slots;
+    // On huge pages where the kernel grants them: each value lands anywhere in a table of tens
+    // of megabytes, which on 4 KiB pages misses the TLB at nearly every row.
+    std::vector<Slot, util::HugeAllocator<Slot>> m_slots;
     size_t m_size = 0;
     // Values live in chunks, so that growing never copies them: [u64 pos][u32 length][bytes].
     std::vector<std::unique_ptr<char[]>> m_chunks;

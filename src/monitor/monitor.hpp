@@ -136,5 +136,7 @@ std::optional<Histogram> numeric_histogram(std::span<const double> reference,
                                            std::span<const double> current);
 std::optional<Histogram> categorical_histogram(std::span<const std::string_view> reference,
                                                std::span<const std::string_view> current);
+// The same from categories already counted.
+std::optional<Histogram> categorical_histogram(const stats::Bins& bins);
 
 }  // namespace mloop::monitor

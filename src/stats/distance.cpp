@@ -5,6 +5,7 @@
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
+#include <cstring>
 #include <unordered_map>
 
 #include "stats/numeric.hpp"
@@ -188,27 +189,92 @@ Bins bin_numeric(std::span<const double> reference, std::span<const double> curr
     return b;
 }
 
+namespace {
+
+uint64_t hash_bytes(std::string_view x) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ x.size();
+    const char* p = x.data();
+    size_t n = x.size();
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * 0x94D049BB133111EBULL;
+    }
+    h ^= h >> 29;
+    return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+}  // namespace
+
+CategoryCounter::CategoryCounter() {
+    m_bins.kind = Bins::Kind::categories;
+    m_hash.resize(64);
+    m_slot.resize(64);
+}
+
+void CategoryCounter::add(std::string_view value, bool reference) {
+    const uint64_t h = hash_bytes(value);
+    const size_t mask = m_slot.size() - 1;
+    size_t i = static_cast<size_t>(h >> 32) & mask;
+    for (; m_slot[i] != 0; i = (i + 1) & mask) {
+        const uint32_t bin = m_slot[i] - 1;
+        if (m_hash[i] == h && m_bins.categories[bin] == value) {
+            ++(reference ? m_bins.reference : m_bins.current)[bin];
+            ++(reference ? m_bins.reference_total : m_bins.current_total);
+            return;
+        }
+    }
+    m_bins.categories.emplace_back(value);
+    m_bins.reference.push_back(reference ? 1 : 0);
+    m_bins.current.push_back(reference ? 0 : 1);
+    ++(reference ? m_bins.reference_total : m_bins.current_total);
+    m_hash[i] = h;
+    m_slot[i] = static_cast<uint32_t>(m_bins.categories.size());
+    if (2 * m_bins.categories.size() > m_slot.size()) {
+        grow();
+    }
+}
+
+void CategoryCounter::grow() {
+    std::vector<uint64_t> hash(2 * m_slot.size());
+    std::vector<uint32_t> slot(2 * m_slot.size());
+    const size_t mask = slot.size() - 1;
+    for (size_t j = 0; j < m_slot.size(); ++j) {
+        if (m_slot[j] != 0) {
+            size_t i = static_cast<size_t>(m_hash[j] >> 32) & mask;
+            while (slot[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            hash[i] = m_hash[j];
+            slot[i] = m_slot[j];
+        }
+    }
+    m_hash = std::move(hash);
+    m_slot = std::move(slot);
+}
+
+Bins CategoryCounter::take() {
+    Bins out = std::move(m_bins);
+    *this = CategoryCounter();
+    return out;
+}
+
 Bins bin_categories(std::span<const std::string_view> reference,
                     std::span<const std::string_view> current) {
-    Bins b;
-    b.kind = Bins::Kind::categories;
-    std::unordered_map<std::string_view, size_t> index;
-    auto count = [&](std::span<const std::string_view> s, bool is_ref) {
-        for (const std::string_view x : s) {
-            auto [it, added] = index.try_emplace(x, b.categories.size());
-            if (added) {
-                b.categories.emplace_back(x);
-                b.reference.push_back(0);
-                b.current.push_back(0);
-            }
-            ++(is_ref ? b.reference : b.current)[it->second];
-        }
-    };
-    count(reference, true);
-    count(current, false);
-    b.reference_total = reference.size();
-    b.current_total = current.size();
-    return b;
+    CategoryCounter counter;
+    for (const std::string_view x : reference) {
+        counter.add(x, true);
+    }
+    for (const std::string_view x : current) {
+        counter.add(x, false);
+    }
+    return counter.take();
 }
 
 std::vector<double> fractions(std::span<const uint64_t> counts, uint64_t total, bool floor_empty) {

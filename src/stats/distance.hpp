@@ -48,9 +48,26 @@ Bins bin_numeric(std::span<const double> reference, std::span<const double> curr
 // One bin per distinct value of either sample (chisquare's frequencies for a numeric column).
 Bins bin_values(std::span<const double> reference, std::span<const double> current);
 
-// One bin per category of either sample. Missing values must be left out by the caller.
+// One bin per category of either sample, in the order first seen. Missing values must be left
+// out by the caller.
 Bins bin_categories(std::span<const std::string_view> reference,
                     std::span<const std::string_view> current);
+
+// The same a value at a time, for callers that hold their values otherwise than as a span: one
+// hash of each value (an open-addressing table over the categories' bytes), no copy of it.
+class CategoryCounter {
+  public:
+    CategoryCounter();
+    void add(std::string_view value, bool reference);
+    // The bins counted so far, totals set; the counter starts again empty.
+    Bins take();
+
+  private:
+    void grow();
+    Bins m_bins;
+    std::vector<uint64_t> m_hash;  // per slot: the value's hash
+    std::vector<uint32_t> m_slot;  // per slot: its bin + 1, 0 when free
+};
 
 // numpy.histogram_bin_edges(values, bins="sturges") of reference ∪ current (finite, not both
 // empty), bit for bit.

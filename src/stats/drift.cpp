@@ -203,15 +203,23 @@ util::Result<ColumnDrift> categorical_drift(std::span<const std::string_view> re
                                             std::span<const std::string_view> current,
                                             const DriftOptions& options, uint64_t reference_missing,
                                             uint64_t current_missing) {
-    if (reference.empty()) {
+    return categorical_drift(bin_categories(reference, current), options, reference_missing,
+                             current_missing);
+}
+
+util::Result<ColumnDrift> categorical_drift(const Bins& bins, const DriftOptions& options,
+                                            uint64_t reference_missing, uint64_t current_missing) {
+    const uint64_t reference = bins.reference_total;
+    const uint64_t current = bins.current_total;
+    if (reference == 0) {
         return util::Failure{empty_message("reference", reference_missing)};
     }
-    if (current.empty()) {
+    if (current == 0) {
         return util::Failure{empty_message("current", current_missing)};
     }
     ColumnDrift r;
     r.automatic = !options.method;
-    r.method = options.method ? *options.method : auto_method(false, reference.size(), false);
+    r.method = options.method ? *options.method : auto_method(false, reference, false);
     if (r.method == Method::ks || r.method == Method::wasserstein) {
         return util::Failure{fmt::format(
             "{} needs a numeric column; use psi, jensenshannon or chisquare for categories",
@@ -222,19 +230,18 @@ util::Result<ColumnDrift> categorical_drift(std::span<const std::string_view> re
         return util::Failure{threshold.error()};
     }
     r.threshold = *threshold;
-    r.reference_values = reference.size();
-    r.current_values = current.size();
+    r.reference_values = reference;
+    r.current_values = current;
     r.reference_left_out = reference_missing;
     r.current_left_out = current_missing;
     if (reference_missing != 0) {
         r.notes.push_back(
-            left_out_note(reference_missing, reference.size() + reference_missing, "reference"));
+            left_out_note(reference_missing, reference + reference_missing, "reference"));
     }
     if (current_missing != 0) {
-        r.notes.push_back(
-            left_out_note(current_missing, current.size() + current_missing, "current"));
+        r.notes.push_back(left_out_note(current_missing, current + current_missing, "current"));
     }
-    binned_test(r.method, bin_categories(reference, current), r);
+    binned_test(r.method, bins, r);
     return finish(std::move(r));
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stats/distance.hpp"
 #include "util/result.hpp"
 
 namespace mloop::stats {
@@ -68,6 +69,10 @@ util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
 util::Result<ColumnDrift> categorical_drift(std::span<const std::string_view> reference,
                                             std::span<const std::string_view> current,
                                             const DriftOptions& options = {},
+                                            uint64_t reference_missing = 0,
+                                            uint64_t current_missing = 0);
+// The same from categories already counted (bin_categories, CategoryCounter).
+util::Result<ColumnDrift> categorical_drift(const Bins& bins, const DriftOptions& options = {},
                                             uint64_t reference_missing = 0,
                                             uint64_t current_missing = 0);
 

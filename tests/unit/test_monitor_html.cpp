@@ -316,6 +316,26 @@ TEST_SUITE("monitor") {
 
         const std::vector<double> none = {nan, inf};
         CHECK_FALSE(numeric_histogram(none, none));
+
+        // Whole numbers until the last value, the missing and infinite left out: Sturges bins
+        // over [1, 4.5], not one bin per whole number.
+        const std::vector<double> late = {1, nan, 2, -inf, 3, 4.5};
+        const auto l = numeric_histogram(late, std::vector<double>{4, 0x1p60});
+        REQUIRE(l);
+        CHECK(l->edges.front() == 1);
+        CHECK(l->edges.back() == 0x1p60);
+        CHECK(l->edges.size() == 5);  // ceil(log2(6) + 1) = 4 bins
+        CHECK(std::accumulate(l->reference.begin(), l->reference.end(), uint64_t{0}) == 4);
+        CHECK(std::accumulate(l->current.begin(), l->current.end(), uint64_t{0}) == 2);
+        const std::vector<double> ints = {3, nan, -2, inf, 0x1p60};
+        const auto big = numeric_histogram(ints, {});  // whole, but too wide for a bin each
+        REQUIRE(big);
+        CHECK(big->edges.size() == 4);  // ceil(log2(3) + 1) = 3 bins
+        const std::vector<double> small_ints = {3, nan, -2, inf, 1};
+        const auto each = numeric_histogram(small_ints, {});
+        REQUIRE(each);
+        CHECK(each->edges == std::vector<double>{-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5});
+        CHECK(each->reference == std::vector<uint64_t>{1, 0, 0, 1, 0, 1});
     }
 
     TEST_CASE("categorical histograms: the most frequent categories, the rest in other") {

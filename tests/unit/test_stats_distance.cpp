@@ -96,6 +96,41 @@ TEST_CASE("unseen categories are named, and only for current") {
     CHECK(bins.categories[bins.unseen_in_reference()[0]] == "c");
 }
 
+TEST_CASE("CategoryCounter counts each category once, in the order first seen, past growth") {
+    CategoryCounter counter;
+    // 5 000 categories (the table starts at 64 slots), long ones too (hashed 8 bytes a time),
+    // and values that differ only past their first 8 bytes.
+    std::vector<std::string> values;
+    for (int i = 0; i < 5000; ++i) {
+        values.push_back(i % 3 == 0 ? "category-number-" + std::to_string(i) : std::to_string(i));
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (const auto& v : values) {
+            counter.add(v, round < 2);
+        }
+    }
+    counter.add("", true);
+    counter.add("", false);
+    const Bins bins = counter.take();
+    CHECK(bins.kind == Bins::Kind::categories);
+    REQUIRE(bins.size() == 5001);
+    CHECK(bins.reference_total == 10001);
+    CHECK(bins.current_total == 5001);
+    for (size_t i = 0; i < values.size(); ++i) {
+        CHECK(bins.categories[i] == values[i]);
+        CHECK(bins.reference[i] == 2);
+        CHECK(bins.current[i] == 1);
+    }
+    CHECK(bins.categories.back().empty());
+    // take() starts again empty
+    counter.add("x", false);
+    const Bins again = counter.take();
+    REQUIRE(again.size() == 1);
+    CHECK(again.reference == std::vector<uint64_t>{0});
+    CHECK(again.current == std::vector<uint64_t>{1});
+    CHECK(again.reference_total == 0);
+}
+
 TEST_CASE("wasserstein_distance refuses empty and non-finite samples") {
     const std::vector<double> one = {1.0};
     CHECK(wasserstein_distance(one, {}).error() == "wasserstein: a sample is empty");

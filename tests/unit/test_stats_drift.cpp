@@ -143,6 +143,32 @@ TEST_CASE("a category the reference never saw is drift, and named") {
     CHECK(d->drifted);
 }
 
+TEST_CASE("categorical drift from counted bins is the drift from the values") {
+    const std::vector<std::string_view> ref = {"basic", "pro", "basic", "pro", "basic"};
+    const std::vector<std::string_view> cur = {"basic", "pro", "pro", "pro"};
+    CategoryCounter counter;
+    for (const auto v : ref) {
+        counter.add(v, true);
+    }
+    for (const auto v : cur) {
+        counter.add(v, false);
+    }
+    const Bins bins = counter.take();
+    for (const auto method : {Method::chisquare, Method::psi, Method::jensenshannon}) {
+        auto from_values = categorical_drift(ref, cur, {method, std::nullopt}, 2, 1);
+        auto from_bins = categorical_drift(bins, {method, std::nullopt}, 2, 1);
+        REQUIRE(from_values.ok());
+        REQUIRE(from_bins.ok());
+        CHECK(from_bins->score == from_values->score);
+        CHECK(from_bins->statistic == from_values->statistic);
+        CHECK(from_bins->reference_values == 5);
+        CHECK(from_bins->current_values == 4);
+        CHECK(from_bins->notes == from_values->notes);
+    }
+    CHECK(categorical_drift(Bins{}, {}, 3, 0).error() ==
+          "the reference data has no usable value: all 3 are missing or not finite");
+}
+
 TEST_CASE("single values and methods that need numbers") {
     auto d = numeric_drift(std::vector<double>{1.0}, std::vector<double>{2.0},
                            {Method::ks, std::nullopt});
