@@ -19,8 +19,8 @@ struct KsResult {
 // reference once.
 KsResult ks_2samp_sorted(std::span<const double> a, std::span<const double> b);
 
-// Copies and sorts (big samples one on each core). Fails on an empty sample or a NaN (SciPy would return a meaningless number
-// for NaN); ±inf are values like any other.
+// Copies and sorts (big samples one on each core). Fails on an empty sample or a NaN (SciPy would
+// return a meaningless number for NaN); ±inf are values like any other.
 util::Result<KsResult> ks_2samp(std::span<const double> a, std::span<const double> b);
 
 }  // namespace mloop::stats
