@@ -12,7 +12,7 @@ MLOOP_BUILD_PACKAGES=(
 )
 # What the example project and the tests run.
 MLOOP_RUN_PACKAGES=(python3)
-MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base curl sqlite3
+MLOOP_TEST_PACKAGES=(python3 python3-yaml bsdutils zsh fish clang-format groff-base curl sqlite3 file
     prometheus-pushgateway chromium)
 # The real peers of the CD tests and of the demo: a docker engine and a local image registry.
 MLOOP_DOCKER_PACKAGES=(docker.io docker-registry)

@@ -397,13 +397,21 @@ class Checker {
             error(m.mark, fmt::format("model name {} must match [a-z][a-z0-9-]{{0,40}}",
                                       util::quote(m.name)));
         }
+        // A baseline is an alias: an environment's name, or one that `promote` moves (e.g.
+        // champion). A name near an environment's is taken for a typo of it.
         const auto envs = environment_names();
         for (const auto& g : m.gates) {
-            if (g.baseline &&
-                std::find(envs.begin(), envs.end(), g.baseline->value) == envs.end()) {
+            if (!g.baseline ||
+                std::find(envs.begin(), envs.end(), g.baseline->value) != envs.end()) {
+                continue;
+            }
+            const std::string& alias = g.baseline->value;
+            if (const auto hint = util::did_you_mean(alias, envs); !hint.empty()) {
                 error(g.baseline->mark,
-                      fmt::format("gate baseline '{}' is not an environment", g.baseline->value),
-                      util::did_you_mean(g.baseline->value, envs));
+                      fmt::format("gate baseline '{}' is not an environment", alias), hint);
+            } else if (!is_name(alias, std::string::npos) || alias == "latest") {
+                error(g.baseline->mark, fmt::format("gate baseline '{}' cannot be an alias", alias),
+                      "an alias is [a-z][a-z0-9-]*, and 'latest' always means the newest version");
             }
         }
         check_program(m.evaluate, "model.evaluate");

@@ -81,7 +81,7 @@ constexpr KeyInfo k_keys[] = {
     {"model.gates[].metric", "metric name", "", "required; the metric checked"},
     {"model.gates[].min", "number", "", "the metric must be at least this"},
     {"model.gates[].max", "number", "", "the metric must be at most this"},
-    {"model.gates[].baseline", "environment", "", "compare with the version the environment's alias points at"},
+    {"model.gates[].baseline", "alias", "", "compare with the version the alias (an environment's, or one promote moves) points at"},
     {"model.gates[].max_drop", "number", "", "with baseline: the metric may fall by at most this much"},
     {"model.gates[].max_increase_pct", "number", "", "with baseline: the metric may rise by at most this percentage"},
     {"model.evaluate", "command", "", "evaluates ${model.dir} and writes metrics.json in ${run.dir}; candidate and baseline run on the same data"},

@@ -79,6 +79,11 @@ test_expect_success 'the example runs: its generator is deterministic and its mo
     cmp regen/train.csv data/train.csv &&
     cmp regen/eval.csv data/eval.csv &&
     cmp regen/production.csv data/production.csv &&
+    /usr/bin/python3 generate.py --seed 7 --out seed7a >/dev/null &&
+    /usr/bin/python3 generate.py --seed 7 --out seed7b >/dev/null &&
+    cmp seed7a/train.csv seed7b/train.csv &&
+    ! cmp -s seed7a/train.csv data/train.csv &&
+    [ "$(wc -l <seed7a/train.csv)" = "$(wc -l <data/train.csv)" ] &&
     mkdir run && MLOOP_PARAM_MAX_ITER=50 /usr/bin/python3 train.py --data data/train.csv --eval data/eval.csv --out run >/dev/null &&
     /usr/bin/python3 -c "
 import json; m = json.load(open(\"run/metrics.json\"))

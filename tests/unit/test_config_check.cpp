@@ -130,6 +130,25 @@ TEST_CASE("references between sections") {
     CHECK(contains(d, "monitor.drift.columns names 'ag', which is not a feature"));
 }
 
+TEST_CASE("a gate's baseline is an environment or an alias") {
+    ScratchProject p;
+    const std::string envs =
+        "deploy:\n"
+        "  environments:\n"
+        "    production: {target: kubernetes}\n";
+    const auto gates = [&](const std::string& baseline) {
+        return p.check(std::string(k_base) + "model: {gates: [{metric: auc, baseline: " + baseline +
+                       ", max_drop: 0.1}]}\n" + envs);
+    };
+    CHECK(gates("production").empty());
+    CHECK(gates("champion").empty());  // an alias that promote moves
+    CHECK(contains(gates("prodution"),
+                   "gate baseline 'prodution' is not an environment | did you mean "
+                   "'production'?"));
+    CHECK(contains(gates("latest"), "gate baseline 'latest' cannot be an alias"));
+    CHECK(contains(gates("Champ_1"), "gate baseline 'Champ_1' cannot be an alias"));
+}
+
 TEST_CASE("stages: unknown after, cycles, inputs produced by other stages") {
     ScratchProject p;
     const auto unknown = p.check(std::string(k_base) +
