@@ -237,24 +237,33 @@ class TrainCommand : public Command {
         return 0;
     }
 
+    // What would run, as text or one JSON document; nothing is recorded. --stage narrows the
+    // stages, --sweep lists the trials, --if-triggered evaluates the triggers (against the
+    // registry when there is one: hashing the data may fill the hash cache, nothing else).
     int dry_run(Context& ctx, const config::Project& p) {
         if (!p.train) {
             throw error::UsageError(fmt::format("{} has no 'train' section", p.display_file));
         }
         const auto params = train::resolve_params(p, m_opts.params);
-        ctx.out.print("would train {} (nothing is recorded with --dry-run)", p.name);
+        Json plan = {{"dry_run", true}, {"project", p.name}};
+        Json jparams = Json::object();
         for (const auto& param : params) {
-            ctx.out.print("  param  {} = {}", param.name, param.value);
+            jparams[param.name] = param.value;
         }
+        plan["params"] = jparams;
+        Json data = Json::array();
         for (const auto& name : train::detail::datasets_used(p)) {
             if (const auto* d = p.dataset(name)) {
-                ctx.out.print("  data   {}: {}{}", name, d->path.value,
-                              d->snapshot ? "" : " (hash only)");
+                data.push_back(
+                    {{"name", name}, {"path", d->path.value}, {"snapshot", d->snapshot}});
             }
         }
+        plan["data"] = data;
+        Json inputs = Json::array();
         for (const auto& i : p.train->inputs) {
-            ctx.out.print("  input  {}", i.value);
+            inputs.push_back(i.value);
         }
+        plan["inputs"] = inputs;
         train::detail::Variables vars;
         vars.project = &p;
         vars.values["project"] = p.name;
@@ -268,14 +277,87 @@ class TrainCommand : public Command {
             vars.values["data." + d.name] = d.path.value;
         }
         if (p.train->stages.empty()) {
-            std::vector<std::string> argv = vars.expand_all(p.train->command, "train.command");
-            ctx.out.print("  run    {}", util::join(argv, " "));
+            if (m_opts.stage) {
+                throw error::UsageError(fmt::format("--stage {}: {} has no train.stages",
+                                                    *m_opts.stage, p.display_file));
+            }
+            plan["command"] = vars.expand_all(p.train->command, "train.command");
+        } else {
+            Json stages = Json::array();
+            for (const auto* st : train::detail::stages_to_run(p.train->stages, m_opts.stage)) {
+                stages.push_back({{"stage", st->name.value},
+                                  {"command", vars.expand_all(st->command, "train.stages")}});
+            }
+            plan["stages"] = stages;
         }
-        for (const auto& st : p.train->stages) {
-            ctx.out.print("  stage  {}: {}", st.name.value,
-                          util::join(vars.expand_all(st.command, "train.stages"), " "));
+        if (m_sweep) {
+            if (!p.train->sweep) {
+                throw error::UsageError(
+                    fmt::format("--sweep: {} has no train.sweep", p.display_file));
+            }
+            Json trials = Json::array();
+            for (const auto& t : train::plan_trials(*p.train->sweep)) {
+                trials.push_back(t.params);
+            }
+            plan["trials"] = trials;
+        }
+        if (m_if_triggered) {
+            plan["triggers"] = dry_run_triggers(ctx, p);
+        }
+        if (ctx.out.json()) {
+            ctx.out.json(plan);
+            return 0;
+        }
+        ctx.out.print("would train {} (nothing is recorded with --dry-run)", p.name);
+        for (const auto& [name, value] : plan["params"].items()) {
+            ctx.out.print("  param  {} = {}", name, value.get<std::string>());
+        }
+        for (const auto& d : plan["data"]) {
+            ctx.out.print("  data   {}: {}{}", d["name"].get<std::string>(),
+                          d["path"].get<std::string>(),
+                          d["snapshot"].get<bool>() ? "" : " (hash only)");
+        }
+        for (const auto& i : plan["inputs"]) {
+            ctx.out.print("  input  {}", i.get<std::string>());
+        }
+        if (plan.contains("command")) {
+            ctx.out.print("  run    {}",
+                          util::join(plan["command"].get<std::vector<std::string>>(), " "));
+        }
+        for (const auto& st : plan.value("stages", Json::array())) {
+            ctx.out.print("  stage  {}: {}", st["stage"].get<std::string>(),
+                          util::join(st["command"].get<std::vector<std::string>>(), " "));
+        }
+        for (const auto& t : plan.value("trials", Json::array())) {
+            ctx.out.print("  trial  {}", util::join(t.get<std::vector<std::string>>(), " "));
+        }
+        for (const auto& t : plan.value("triggers", Json::array())) {
+            ctx.out.print("  trigger {}: {}: {}", t["name"].get<std::string>(),
+                          t["fired"].get<bool>() ? "fired" : "quiet",
+                          t["reason"].get<std::string>());
         }
         return 0;
+    }
+
+    // The triggers as --if-triggered would evaluate them now. Without a registry nothing has
+    // been trained: the first run would train.
+    Json dry_run_triggers(Context& ctx, const config::Project& p) {
+        const auto paths = ctx.paths();
+        Json out = Json::array();
+        std::error_code ec;
+        if (!fs::exists(paths.registry, ec)) {
+            out.push_back({{"name", "first_run"},
+                           {"fired", true},
+                           {"reason", "no successful training run is recorded yet"}});
+            return out;
+        }
+        auto runner = process::make_posix_runner();
+        CliReporter reporter(ctx.out);
+        train::Session s = train::open_session(p, paths, *runner, reporter);
+        for (const auto& c : train::evaluate_triggers(s).checks) {
+            out.push_back({{"name", c.name}, {"fired", c.fired}, {"reason", c.reason}});
+        }
+        return out;
     }
 
     train::Options m_opts;

@@ -67,6 +67,11 @@ std::vector<registry::Metric> read_metrics(const std::filesystem::path& file);
 std::string stage_cache_key(const config::Stage& stage, const std::vector<registry::Param>& params,
                             const std::vector<std::pair<std::string, std::string>>& input_digests);
 
+// The stages that run, in dependency order: every one, or `target` and the stages it needs
+// (an unknown target is a UsageError with a did-you-mean).
+std::vector<const config::Stage*> stages_to_run(const std::vector<config::Stage>& stages,
+                                                const std::optional<std::string>& target);
+
 // Runs the pipeline (or the stages --stage needs) for run `run`; fills outcome.stages and
 // returns false when a stage failed (outcome.reason says which) or was interrupted.
 bool run_stages(Session& s, const Options& o, int64_t run, const Variables& vars,

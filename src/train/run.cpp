@@ -299,11 +299,7 @@ fs::path inside(const fs::path& dir, const std::string& rel, const std::string& 
         }
     }
     const fs::path full = dir / p;
-    std::error_code ec;
-    const fs::path real_dir = fs::weakly_canonical(dir, ec);
-    const fs::path real = fs::weakly_canonical(full, ec);
-    const auto [a, b] = std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
-    if (ec || a != real_dir.end()) {
+    if (!util::resolves_beneath(dir, full)) {
         throw error::UsageError(
             fmt::format("{} '{}' leads outside the run directory (through a symlink)", what, rel));
     }

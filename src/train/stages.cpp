@@ -13,6 +13,7 @@
 #include "registry/registry.hpp"
 #include "store/sha256.hpp"
 #include "train/internal.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 
 namespace mloop::train::detail {
@@ -84,8 +85,38 @@ std::set<std::string> needed(const std::vector<config::Stage>& stages, const std
     return out;
 }
 
+}  // namespace
+
+std::vector<const config::Stage*> stages_to_run(const std::vector<config::Stage>& stages,
+                                                const std::optional<std::string>& target) {
+    std::vector<const config::Stage*> out = ordered(stages);
+    if (target) {
+        const auto selected = needed(stages, *target);
+        std::erase_if(out,
+                      [&](const config::Stage* st) { return !selected.count(st->name.value); });
+    }
+    return out;
+}
+
+namespace {
+
 fs::path project_path(const Session& s, const std::string& p) {
     return fs::path(p).is_absolute() ? fs::path(p) : s.project.root / p;
+}
+
+// Where a stage's output is written and read (SPEC §8): beneath the project or the run
+// directory (${run.dir}); `..`, an absolute path elsewhere or a symlink out is nothing.
+std::optional<fs::path> output_path(const Session& s, const fs::path& run_dir,
+                                    const std::string& expanded) {
+    const fs::path p = project_path(s, expanded);
+    if (util::resolves_beneath(s.project.root, p) || util::resolves_beneath(run_dir, p)) {
+        return p;
+    }
+    return std::nullopt;
+}
+
+std::string outside_message(const std::string& stage, const std::string& output) {
+    return fmt::format("stage '{}': output '{}' leads outside the project", stage, output);
 }
 
 struct CachedOutput {
@@ -171,17 +202,9 @@ std::string stage_cache_key(const config::Stage& stage, const std::vector<regist
 bool run_stages(Session& s, const Options& o, int64_t run, const Variables& vars,
                 const std::vector<registry::Param>& params, const fs::path& run_dir,
                 Outcome& outcome) {
-    const auto& stages = s.project.train->stages;
-    std::set<std::string> selected;
-    if (o.stage) {
-        selected = needed(stages, *o.stage);
-    }
     int64_t cpu_ms = 0;
-    for (const config::Stage* st : ordered(stages)) {
+    for (const config::Stage* st : stages_to_run(s.project.train->stages, o.stage)) {
         const std::string& name = st->name.value;
-        if (o.stage && !selected.count(name)) {
-            continue;
-        }
         const std::string where = fmt::format("train.stages[{}]", name);
         // Inputs are hashed now: an upstream stage has just written (or restored) them.
         std::vector<std::pair<std::string, std::string>> input_digests;
@@ -209,7 +232,12 @@ bool run_stages(Session& s, const Options& o, int64_t run, const Variables& vars
         // in ${run.dir}) would be missing, so it always runs.
         if (auto cached = st->outputs.empty() ? std::nullopt : find_cached(s, name, key)) {
             for (const auto& out : cached->second) {
-                const fs::path dest = project_path(s, vars.expand({out.path, st->mark}, where));
+                const std::string expanded = vars.expand({out.path, st->mark}, where);
+                const auto at = output_path(s, run_dir, expanded);
+                if (!at) {
+                    throw error::UsageError(outside_message(name, expanded));
+                }
+                const fs::path& dest = *at;
                 remove_existing(dest);
                 if (dest.has_parent_path()) {
                     fs::create_directories(dest.parent_path());
@@ -261,7 +289,13 @@ bool run_stages(Session& s, const Options& o, int64_t run, const Variables& vars
         std::string failure;
         if (state == "succeeded") {
             for (const auto& out : st->outputs) {
-                const fs::path path = project_path(s, vars.expand(out, where + ".outputs"));
+                const std::string expanded = vars.expand(out, where + ".outputs");
+                const auto at = output_path(s, run_dir, expanded);
+                if (!at) {
+                    failure = outside_message(name, expanded);
+                    break;
+                }
+                const fs::path& path = *at;
                 std::error_code ec;
                 if (!fs::exists(path, ec)) {
                     failure =

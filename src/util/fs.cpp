@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -128,6 +129,20 @@ std::optional<fs::path> find_upwards(const fs::path& dir, std::string_view name)
         }
         cur = parent;
     }
+}
+
+bool resolves_beneath(const fs::path& dir, const fs::path& path) {
+    std::error_code ec;
+    const fs::path real_dir = fs::weakly_canonical(dir, ec);
+    if (ec) {
+        return false;
+    }
+    const fs::path real = fs::weakly_canonical(path, ec);
+    if (ec) {
+        return false;
+    }
+    const auto [a, b] = std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
+    return a == real_dir.end();
 }
 
 std::string display_path(const fs::path& path) {

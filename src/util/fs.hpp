@@ -26,6 +26,9 @@ Result<bool> create_file(const fs::path& path, std::string_view data, mode_t mod
 // The nearest `dir`, `dir/..`, … that contains an entry called `name`, as git finds `.git`.
 std::optional<fs::path> find_upwards(const fs::path& dir, std::string_view name);
 
+// Whether `path`, its symlinks followed (as far as it exists), is `dir` or lies beneath it.
+bool resolves_beneath(const fs::path& dir, const fs::path& path);
+
 // `path` relative to the current directory when it lies beneath it, else as given.
 std::string display_path(const fs::path& path);
 

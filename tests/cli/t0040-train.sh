@@ -159,6 +159,33 @@ test_expect_success '--dry-run shows the plan and records nothing' '
     [ ! -e .mloop ]
 '
 
+test_expect_success '--dry-run --json is one plan; --stage, --sweep and --if-triggered shape it' '
+    project &&
+    run mloop --json train --dry-run --sweep --if-triggered &&
+    expect_code 0 &&
+    expect_json "j[\"dry_run\"] is True and j[\"command\"] == [\"sh\", \"train.sh\", \"data.csv\", \".mloop/runs/N\"]" &&
+    expect_json "j[\"trials\"] == [[\"lr=0.2\"], [\"lr=0.9\"], [\"lr=0.4\"]]" &&
+    expect_json "[t[\"name\"] for t in j[\"triggers\"] if t[\"fired\"]] == [\"first_run\"]" &&
+    [ ! -e .mloop ] &&
+    mloop -q train >/dev/null &&
+    run mloop train --dry-run --if-triggered &&
+    expect_code 0 &&
+    expect_stdout_contains "trigger data_changed: quiet: every dataset is as run 1 saw it" &&
+    [ "$(sql "select count(*) from runs")" = 1 ]
+'
+
+test_expect_success 'sweep trials run -j at a time' '
+    project &&
+    sed -i "s|params: {lr: \[0.2, 0.9, 0.4\]}|params: {lr: [0.2, 0.9, 0.4], mode: [sleep], seconds: [2]}|" mloop.yaml &&
+    start=$(date +%s%N) &&
+    run mloop train --sweep -j 3 &&
+    ms=$((($(date +%s%N) - start) / 1000000)) &&
+    expect_code 0 &&
+    [ "$(sql "select count(*) from runs where kind = \"trial\" and state = \"succeeded\"")" = 3 ] &&
+    echo "    3 trials of 2 s with -j 3: $ms ms" &&
+    { [ "$ms" -lt 5900 ] || fail "3 trials of 2 s took $ms ms: not run at once"; }
+'
+
 test_expect_success 'a sweep runs every trial, survives a failing one, and names the best' '
     project &&
     sed -i "s|params: {lr: \[0.2, 0.9, 0.4\]}|params: {lr: [0.2, 0.9, 0.4], mode: [ok, fail]}|" mloop.yaml &&
@@ -187,15 +214,33 @@ test_expect_success '--if-triggered trains only when a trigger fires, and says w
     expect_stderr_contains "trigger data_changed: quiet" &&
     old=$(sha256sum data.csv | cut -c1-12) &&
     echo "5,6" >>data.csv &&
+    new=$(sha256sum data.csv | cut -c1-12) &&
     run mloop train --if-triggered &&
     expect_code 0 &&
     expect_stderr_contains "trigger data_changed: fired: train (data.csv): sha256:$old" &&
+    expect_stderr_contains "sha256:$new" &&
     expect_stdout_contains "run 2 succeeded" &&
     [ "$(sql "select triggered_by like \"%data_changed%\" from runs where id = 2")" = 1 ] &&
     echo "# change" >>train.sh &&
     run mloop train --if-triggered --json &&
     expect_json "j[\"run\"] == 3" &&
     expect_stderr_contains "trigger code_changed: fired: train.sh"
+'
+
+test_expect_success '--if-triggered: max_age fires when production is older than the limit' '
+    project &&
+    sed -i "s|max_age: 30d|max_age: 2s|" mloop.yaml &&
+    mloop -q train >/dev/null &&
+    mloop -q promote tiny@1 production >/dev/null &&
+    run mloop train --if-triggered &&
+    expect_stderr_contains "trigger max_age: quiet: production (tiny@1) is " &&
+    expect_stdout "no trigger fired: not training" &&
+    sleep 3.1 &&
+    run mloop train --if-triggered &&
+    expect_code 0 &&
+    expect_stderr_contains "trigger max_age: fired: production (tiny@1) is " &&
+    expect_stderr_contains "s old; the limit is 2s" &&
+    expect_stdout_contains "run 2 succeeded"
 '
 
 test_expect_success 'promote runs the gates; a failing version moves only with --force' '

@@ -53,6 +53,29 @@ test_expect_success '--stage runs that stage and what it needs, and nothing else
     expect_stderr_contains "did you mean '"'"'fit'"'"'?"
 '
 
+test_expect_success '--stage of a later stage runs the stages it needs first' '
+    project &&
+    run mloop train --stage fit &&
+    expect_code 0 &&
+    [ "$(sql "select stage from stage_runs where run_id = 1 order by started_at" | paste -sd,)" = "prepare,fit" ]
+'
+
+test_expect_success 'an output that leads outside the project is refused and not stored' '
+    project &&
+    printf "#!/bin/sh\nmkdir -p work\nln -s /etc/hostname work/clean.csv\n" >prepare.sh &&
+    run mloop train &&
+    expect_code 3 &&
+    expect_stderr_contains "stage '"'"'prepare'"'"': output '"'"'work/clean.csv'"'"' leads outside the project" &&
+    [ "$(sql "select stage || \":\" || state from stage_runs" | paste -sd,)" = "prepare:failed" ] &&
+    [ "$(sql "select count(*) from stage_outputs")" = 0 ] &&
+    project &&
+    rm -f work/clean.csv &&
+    sed -i "s|outputs: \[work/clean.csv\]|outputs: [../clean.csv]|" mloop.yaml &&
+    run mloop train &&
+    expect_code 2 &&
+    expect_stderr_contains "output of stage '"'"'prepare'"'"' '"'"'../clean.csv'"'"' leaves its directory"
+'
+
 test_expect_success 'a failing stage stops the pipeline' '
     project &&
     printf "#!/bin/sh\nexit 4\n" >prepare.sh &&

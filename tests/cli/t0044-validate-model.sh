@@ -75,6 +75,20 @@ test_expect_success 'an absolute gate fails on its own; a baseline alias not set
     expect_json "j[\"model\"][\"gates\"][1][\"note\"] == \"no version is aliased production yet\""
 '
 
+test_expect_success 'an absolute max fails above it; a baseline may be any alias promote moves' '
+    project &&
+    sed -i "s|    - {metric: auc, min: 0.6}|    - {metric: auc, min: 0.6}\n    - {metric: latency_ms, max: 12}\n    - {metric: auc, baseline: champion, max_drop: 0.01}|" mloop.yaml &&
+    run mloop validate config &&
+    expect_code 0 &&
+    train 0.8 11 && mloop -q promote gated@1 champion >/dev/null &&
+    train 0.7 13 &&
+    run mloop validate model --json &&
+    expect_code 1 &&
+    expect_json "[(g[\"metric\"], g[\"verdict\"]) for g in j[\"model\"][\"gates\"]] == [(\"auc\", \"pass\"), (\"latency_ms\", \"fail\"), (\"auc\", \"fail\"), (\"auc\", \"skip\"), (\"latency_ms\", \"skip\")]" &&
+    expect_json "j[\"model\"][\"gates\"][1][\"candidate\"] == 13" &&
+    expect_json "j[\"model\"][\"gates\"][2][\"baseline_version\"] == \"gated@1 (champion)\""
+'
+
 test_expect_success 'a failing evaluation is exit 3 and recorded as a failed run' '
     project &&
     train 0.8 10 &&
