@@ -14,6 +14,8 @@ test_expect_success 'a run records params, inputs, metrics, artifacts and a mode
     expect_stdout_contains "registered tiny@1" &&
     expect_stdout_contains "trained on 3 rows" &&
     [ "$(sql "select state, exit_code, kind from runs where id = 1")" = "$(printf "succeeded\t0\ttrain")" ] &&
+    [ "$(sql "select wall_ms >= 0 and cpu_ms >= 0 and max_rss_kb > 0 from runs where id = 1")" = 1 ] &&
+    [ "$(sql "select git_commit is null from runs where id = 1")" = 1 ] &&
     [ "$(sql "select name || \"=\" || value || \":\" || type from params where run_id = 1 order by name" | paste -sd,)" = "lr=0.7:number,mode=ok:string,seconds=30:integer" ] &&
     [ "$(sql "select kind, name, path from run_inputs where run_id = 1 order by kind" | paste -sd,)" = "$(printf "code\ttrain.sh\ttrain.sh,dataset\ttrain\tdata.csv")" ] &&
     [ "$(sql "select digest from run_inputs where name = \"train\"")" = "sha256:$(sha256sum data.csv | cut -c1-64)" ] &&
@@ -27,6 +29,18 @@ test_expect_success 'a run records params, inputs, metrics, artifacts and a mode
     [ "$(stat -c %a .mloop/runs/1/stdout.log)" = 600 ] &&
     [ "$(cat .mloop/runs/1/params.json | tr -d " \n")" = "{\"lr\":0.7,\"mode\":\"ok\",\"seconds\":30}" ] &&
     run mloop fsck && expect_code 0
+'
+
+test_expect_success 'the git commit, whether the tree was dirty, and a digest of its diff are recorded' '
+    project &&
+    git init -q . && git add -A &&
+    git -c user.name=t -c user.email=t@example.com commit -qm one &&
+    head=$(git rev-parse HEAD) &&
+    mloop -q train >/dev/null &&
+    [ "$(sql "select git_commit, git_dirty, git_diff is null from runs where id = 1")" = "$(printf "%s\t0\t1" "$head")" ] &&
+    echo "# edited" >>train.sh &&
+    mloop -q train >/dev/null &&
+    [ "$(sql "select git_commit, git_dirty, git_diff like \"sha256:%\" from runs where id = 2")" = "$(printf "%s\t1\t1" "$head")" ]
 '
 
 test_expect_success '--param overrides reach params.json and MLOOP_PARAM_*; unknown ones are exit 2' '
