@@ -1,4 +1,6 @@
 // mloop completion bash|zsh|fish: scripts generated from the same tree as --help.
+#include <utility>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +17,10 @@ const std::vector<std::string> k_shells = {"bash", "zsh", "fish"};
 struct OptionSpec {
     std::vector<std::string> names;  // "-f", "--file"
     std::string description;
-    std::string value;  // "" for flags, else the type name: DIR, FILE, PATH, …
+    std::string value;                 // "" for flags, else the type name: DIR, FILE, PATH, …
+    std::vector<std::string> choices;  // the values CLI::IsMember allows, when it is checked
+    // Whether the shell should offer file names for the value.
+    bool takes_path() const { return value == "FILE" || value == "PATH" || value == "DIR"; }
 };
 
 struct CommandSpec {
@@ -41,7 +46,23 @@ std::vector<OptionSpec> options_of(const CLI::App& app) {
         }
         s.description = o->get_description();
         if (o->get_type_size() != 0) {
+            // CLI11 appends its checks' descriptions: "S:{rolling,canary,bluegreen}",
+            // "N:INT in [1 - 256]".
             s.value = o->get_type_name();
+            if (const auto colon = s.value.find(':'); colon != std::string::npos) {
+                const std::string check = s.value.substr(colon + 1);
+                s.value.resize(colon);
+                if (check.size() > 2 && check.front() == '{' && check.back() == '}') {
+                    std::string item;
+                    for (const char c : check.substr(1)) {
+                        if (c == ',' || c == '}') {
+                            s.choices.push_back(std::exchange(item, {}));
+                        } else {
+                            item += c;
+                        }
+                    }
+                }
+            }
         }
         out.push_back(std::move(s));
     }
@@ -115,8 +136,20 @@ std::string bash(const Cli& cli) {
     s += "    case \"$cmd\" in\n";
     s += "        \"\") COMPREPLY=($(compgen -W \"$commands $globals\" -- \"$cur\")); return ;;\n";
     for (const auto& c : cmds) {
-        s += fmt::format("        {}) opts=\"{}\"; words=\"{}\"; dirs={} ;;\n", c.name,
-                         all_names(c.options), util::join(c.words, " "), c.dir_argument ? 1 : 0);
+        std::string values;  // the options whose values are a fixed set
+        for (const auto& o : c.options) {
+            if (!o.choices.empty()) {
+                values +=
+                    fmt::format(" {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;",
+                                util::join(o.names, "|"), util::join(o.choices, " "));
+            }
+        }
+        if (!values.empty()) {
+            values = fmt::format("\n            case \"$prev\" in{} esac", values);
+        }
+        s += fmt::format("        {}) opts=\"{}\"; words=\"{}\"; dirs={}{} ;;\n", c.name,
+                         all_names(c.options), util::join(c.words, " "), c.dir_argument ? 1 : 0,
+                         values);
     }
     s += "    esac\n";
     s += "    if [[ $cur == -* ]]; then\n";
@@ -149,9 +182,14 @@ std::string zsh_escape(std::string_view s) {
 std::string zsh_option(const OptionSpec& o) {
     const std::string desc = zsh_escape(o.description);
     std::string action;
-    if (!o.value.empty()) {
-        action = o.value == "DIR" ? fmt::format(":{}:_files -/", o.value)
-                                  : fmt::format(":{}:_files", o.value);
+    if (!o.choices.empty()) {
+        action = fmt::format(":{}:({})", o.value, util::join(o.choices, " "));
+    } else if (o.value == "DIR") {
+        action = fmt::format(":{}:_files -/", o.value);
+    } else if (o.takes_path()) {
+        action = fmt::format(":{}:_files", o.value);
+    } else if (!o.value.empty()) {
+        action = fmt::format(":{}: ", o.value);  // a value to type: nothing to offer
     }
     if (o.names.size() == 1) {
         return fmt::format("'{}[{}]{}'", o.names[0], desc, action);
@@ -228,8 +266,14 @@ std::string fish_option(const OptionSpec& o, const std::string& condition) {
             s += " -o " + n.substr(1);
         }
     }
-    if (!o.value.empty()) {
-        s += o.value == "DIR" ? " -r -a '(__fish_complete_directories)'" : " -r -F";
+    if (!o.choices.empty()) {
+        s += " -x -a '" + fish_escape(util::join(o.choices, " ")) + "'";
+    } else if (o.value == "DIR") {
+        s += " -r -a '(__fish_complete_directories)'";
+    } else if (o.takes_path()) {
+        s += " -r -F";
+    } else if (!o.value.empty()) {
+        s += " -x";
     }
     s += " -d '" + fish_escape(o.description) + "'";
     return s;

@@ -20,7 +20,8 @@ _mloop() {
     case "$cmd" in
         "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
         init) opts="--example --ci --dry-run"; words=""; dirs=1 ;;
-        validate) opts="--force --format -j --jobs"; words="config data model all"; dirs=0 ;;
+        validate) opts="--force --format -j --jobs"; words="config data model all"; dirs=0
+            case "$prev" in --format) COMPREPLY=($(compgen -W "table json markdown" -- "$cur")); return ;; esac ;;
         train) opts="--param --sweep -j --jobs --if-triggered --stage -m --message --dry-run"; words=""; dirs=0 ;;
         runs) opts="--limit --status --model"; words=""; dirs=0 ;;
         show) opts=""; words=""; dirs=0 ;;
@@ -29,7 +30,8 @@ _mloop() {
         models) opts="--limit"; words=""; dirs=0 ;;
         promote) opts="--force --reason --dry-run"; words=""; dirs=0 ;;
         package) opts="--push --no-cache --force --dry-run"; words=""; dirs=0 ;;
-        deploy) opts="--strategy --render --no-wait --force --dry-run"; words=""; dirs=0 ;;
+        deploy) opts="--strategy --render --no-wait --force --dry-run"; words=""; dirs=0
+            case "$prev" in --strategy) COMPREPLY=($(compgen -W "rolling canary bluegreen" -- "$cur")); return ;; esac ;;
         rollback) opts="--to --dry-run"; words=""; dirs=0 ;;
         status) opts="--offline"; words=""; dirs=0 ;;
         monitor) opts="--current --reference --report --no-alert --watch --count --grafana"; words=""; dirs=0 ;;

@@ -324,6 +324,17 @@ Result package(train::Session& s, const Options& o) {
                                                          "package.build_args." + a.name));
         }
     }
+    // docker's builder keeps a build argument's value in the image's history (docker history
+    // shows it beside every RUN after its ARG), and the image is pushed: a secret there would
+    // be stored where nothing masks it (SPEC §8).
+    for (const auto& [name, value] : build_args) {
+        if (process::mask(value, s.secrets) != value) {
+            throw error::UsageError(
+                fmt::format("package.build_args.{} carries a secret", name),
+                "docker keeps build arguments in the image's history, which is pushed with it: "
+                "they are for values that are not secret");
+        }
+    }
     data.set("build_args", args);
     r.dockerfile = render::render_template(r.template_name, text, data);
     const bool needs_server = r.dockerfile.find("mloop-serve") != std::string::npos;

@@ -268,11 +268,36 @@ assert not os.path.exists(\"pwned\") and not os.path.exists(\"logs/pwned\")
 " "$SCRATCH/hostile-arg"
 '
 
+test_expect_success 'the default template is a Python server; a project'"'"'s templates/ overrides it' '
+    cd "$P" && cp mloop.yaml mloop.yaml.orig &&
+    sed -i "/^  template: Dockerfile.scratch/d; /^  serve: /d" mloop.yaml &&
+    run mloop package churn@2 --force --dry-run &&
+    cp mloop.yaml.orig mloop.yaml &&
+    expect_code 0 &&
+    expect_stdout_contains "COPY model/ /model/" &&
+    expect_stdout_contains "CMD [\"python3\", \"serve.py\"]" &&
+    expect_stdout_contains "MLOOP_MODEL_VERSION=2" &&
+    case "$OUT" in *"{{"* | *"(, )"*) fail "unrendered or empty template text" ;; esac &&
+    mkdir -p templates &&
+    printf "FROM scratch\n# mine: {{model}}@{{version}}\n" >templates/Dockerfile.scratch &&
+    run mloop package churn@2 --force --dry-run &&
+    rm -r templates &&
+    expect_code 0 &&
+    expect_stdout_contains "# mine: churn@2" &&
+    case "$OUT" in *mloop-serve*) fail "the built-in template was used" ;; esac
+'
+
 test_expect_success 'a secret in the environment never reaches manifests, logs, labels or the registry' '
     cd "$P" && cp mloop.yaml mloop.yaml.orig &&
     sed -i "s|^  port: 8080|  port: 8080\n  build_args: {API_HINT: \"\${env.DEPLOY_TOKEN}\"}|" mloop.yaml &&
     grep -q "build_args" mloop.yaml &&
     export DEPLOY_TOKEN=tok-5up3r-s3cr3t-v4lue &&
+    run mloop package churn@3 --force --no-cache &&
+    expect_code 2 &&
+    expect_stderr_contains "package.build_args.API_HINT carries a secret" &&
+    ! printf "%s%s" "$OUT" "$ERR" | grep -q "tok-5up3r" || { fail "the secret is in the refusal"; exit 1; }
+    sed -i "s|\${env.DEPLOY_TOKEN}|\${env.DEPLOY_HINT}|" mloop.yaml &&
+    export DEPLOY_HINT=not-secret &&
     run mloop --json package churn@3 --force &&
     expect_code 0 &&
     PACKAGED=$OUT &&
@@ -284,7 +309,7 @@ test_expect_success 'a secret in the environment never reaches manifests, logs, 
     ! docker ps -a --no-trunc --format "{{.Labels}} {{.Command}}" | grep -q "tok-5up3r" &&
     ! docker image inspect --format "{{json .Config.Labels}}" "127.0.0.1:5000/mloop-test/$PROJECT:v3" | grep -q "tok-5up3r" &&
     ! printf "%s" "$OUT" | grep -q "tok-5up3r" || { fail "the secret is in a label or output"; exit 1; }
-    printf "%s" "$PACKAGED" | grep -q "API_HINT=\*\*\*" || { fail "no masked build arg: $PACKAGED"; exit 1; }
+    printf "%s" "$PACKAGED" | grep -q "API_HINT=not-secret" || { fail "no build arg: $PACKAGED"; exit 1; }
 '
 
 test_expect_success 'deploy --dry-run and --render change nothing; unknown environments are exit 2' '

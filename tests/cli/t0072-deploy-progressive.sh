@@ -168,7 +168,7 @@ test_expect_success 'canary: an image that cannot be pulled is rolled back at th
 
 test_expect_success 'canary: mloop killed after every journalled step; the next status finishes or undoes it' '
     cd "$P" && error_rate 0.001 &&
-    for point in apply:done canary-25:begun canary-50:done canary-100:done promote:begun promote:done finish:begun; do
+    for point in apply:begun apply:done canary-25:begun canary-25:done canary-50:begun canary-50:done canary-100:begun canary-100:done promote:begun promote:done finish:begun finish:done; do
         MLOOP_TEST_KILL_AT=$point mloop -q deploy production churn@2 >/dev/null 2>&1
         rc=$?
         [ "$rc" = 137 ] || { fail "$point: mloop exited $rc, not killed"; exit 1; }
@@ -225,6 +225,20 @@ test_expect_success 'blue-green: a failing analysis leaves the Service on the ol
     [ "$(alias_version bg)" = 2 ]
 '
 
+test_expect_success 'blue-green: a crash-looping version never takes the Service; its colour goes to zero' '
+    cd "$P" && fault "$REPO:v3" CrashLoopBackOff &&
+    run mloop deploy bg churn@3 &&
+    fault "$REPO:v3" none &&
+    expect_code 1 &&
+    expect_stderr_contains "CrashLoopBackOff" &&
+    [ "$(last_state)" = rolled-back ] &&
+    [ "$(journal "$(last_id)")" = "apply:done rollout:failed undo:done" ] &&
+    [ "$(color_of "$B_NAME")" = green ] && [ "$(color_of "$B_NAME-preview")" = green ] &&
+    [ "$(image_of ml-bg "$B_NAME-green")" = "$REPO:v2" ] &&
+    [ "$(replicas_of ml-bg "$B_NAME-blue")" = 0 ] &&
+    [ "$(alias_version bg)" = 2 ]
+'
+
 test_expect_success 'blue-green: rollback within scale_down_delay switches back to the pods still up' '
     cd "$P" &&
     mloop -q deploy bg churn@3 >/dev/null &&
@@ -261,7 +275,7 @@ test_expect_success 'blue-green: the old colour is scaled down by the first comm
 
 test_expect_success 'blue-green: mloop killed after every journalled step; the next status finishes or undoes it' '
     cd "$P" &&
-    for point in apply:done rollout:done analysis:begun analysis:done switch:begun switch:done finish:begun; do
+    for point in apply:begun apply:done rollout:begun rollout:done analysis:begun analysis:done switch:begun switch:done finish:begun finish:done; do
         MLOOP_TEST_KILL_AT=$point mloop -q deploy bg churn@2 >/dev/null 2>&1
         rc=$?
         [ "$rc" = 137 ] || { fail "$point: mloop exited $rc, not killed"; exit 1; }
