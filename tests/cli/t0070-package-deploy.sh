@@ -232,6 +232,28 @@ test_expect_success 'mloop killed after every journalled step: the next status f
     done
 '
 
+test_expect_success 'rollback --to MODEL@VER finishes or undoes a killed deployment first; status lists every environment' '
+    cd "$P" &&
+    mloop -q deploy local churn@1 >/dev/null 2>&1 &&
+    MLOOP_TEST_KILL_AT=start:done mloop -q deploy local churn@2 >/dev/null 2>&1
+    rc=$?
+    [ "$rc" = 137 ] || { fail "mloop exited $rc, not killed"; exit 1; }
+    killed=$(sql "select max(id) from deployments") &&
+    run mloop --json rollback local --to churn@1 &&
+    expect_code 0 &&
+    expect_json "j[\"kind\"] == \"rollback\" and j[\"version\"] == \"churn@1\" and j[\"state\"] == \"succeeded\"" &&
+    [ "$(sql "select state in (\"succeeded\", \"rolled-back\", \"failed\") from deployments where id = $killed")" = 1 ] &&
+    [ "$(sql "select count(*) from deployments where state in (\"pending\", \"progressing\")")" = 0 ] &&
+    [ "$(deployment_of)" = "$(sql "select max(id) from deployments")" ] && healthy &&
+    [ "$(sql "select a.version from aliases a where a.alias = \"local\"")" = 1 ] &&
+    printf "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"http://127.0.0.1:1\"}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n" >"$SCRATCH/closed.kubeconfig" &&
+    KUBECONFIG="$SCRATCH/closed.kubeconfig" run mloop --json status &&
+    expect_code 0 &&
+    expect_json "sorted(e[\"env\"] for e in j) == sorted([\"local\", \"production\", \"staging\"])" &&
+    expect_json "[e[\"health\"] for e in j if e[\"target\"] == \"kubernetes\"] == [\"unknown\", \"unknown\"]" &&
+    expect_json "[e[\"health\"] for e in j if e[\"env\"] == \"local\"] == [\"ok\"]"
+'
+
 # The hostile argument, written once to a file so that no shell quoting stands in between.
 cat >"$SCRATCH/hostile-arg" <<'ARG'
 /logs/p $(touch pwned); `id` it's "x" | & *.jsonl

@@ -114,6 +114,14 @@ test_expect_success 'a crash loop is rolled back' '
     expect_rolled_back "CrashLoopBackOff"
 '
 
+test_expect_success 'a pod restarted more than max_restarts times is rolled back' '
+    cd "$P" && fault "$REPO:v3" Restarts &&
+    run mloop deploy staging churn@3 &&
+    fault "$REPO:v3" none &&
+    expect_rolled_back "times (max_restarts: 3)" &&
+    expect_stderr_contains "restarted "
+'
+
 test_expect_success 'pods that never become ready are rolled back at the health timeout' '
     cd "$P" && fault "$REPO:v3" NeverReady &&
     start=$(now_ms) &&
