@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -17,6 +18,7 @@
 #include "data/source.hpp"
 #include "data/value.hpp"
 #include "error/error.hpp"
+#include "util/hash.hpp"
 #include "util/text.hpp"
 
 namespace mloop::monitor {
@@ -32,14 +34,91 @@ const Column* Frame::column(const std::string& name) const {
     return nullptr;
 }
 
-void Texts::filter(const std::vector<uint8_t>& keep) {
-    Texts kept;
-    for (size_t i = 0; i < size(); ++i) {
-        if (keep[i] != 0) {
-            kept.push_back((*this)[i]);
+Texts::Texts() : m_hash(64), m_slot(64) {}
+
+namespace {
+
+// a == b for strings of the same size, without a call for the short ones (categories): two
+// overlapping loads from each end instead of memcmp.
+bool same_bytes(const char* a, const char* b, size_t n) {
+    const auto load = [](const char* p, auto word) {
+        std::memcpy(&word, p, sizeof word);
+        return word;
+    };
+    if (n >= 8 && n <= 16) {
+        return load(a, uint64_t{}) == load(b, uint64_t{}) &&
+               load(a + n - 8, uint64_t{}) == load(b + n - 8, uint64_t{});
+    }
+    if (n >= 4 && n < 8) {
+        return load(a, uint32_t{}) == load(b, uint32_t{}) &&
+               load(a + n - 4, uint32_t{}) == load(b + n - 4, uint32_t{});
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; ++i) {
+            if (a[i] != b[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return std::memcmp(a, b, n) == 0;
+}
+
+}  // namespace
+
+uint32_t Texts::code_of(std::string_view s) {
+    const uint64_t h = util::hash_bytes(s);
+    const size_t mask = m_slot.size() - 1;
+    size_t i = static_cast<size_t>(h >> 32) & mask;
+    for (; m_slot[i] != 0; i = (i + 1) & mask) {
+        if (m_hash[i] == h) {
+            const uint32_t c = m_slot[i] - 1;
+            const std::string_view v = value(c);
+            if (v.size() == s.size() && same_bytes(v.data(), s.data(), s.size())) {
+                return c;
+            }
         }
     }
-    *this = std::move(kept);
+    if (m_end.size() == std::numeric_limits<uint32_t>::max()) {
+        throw std::length_error("more than 2^32 - 1 distinct values in a column");
+    }
+    const auto c = static_cast<uint32_t>(m_end.size());
+    m_bytes.append(s);
+    m_end.push_back(m_bytes.size());
+    m_hash[i] = h;
+    m_slot[i] = c + 1;
+    if (2 * m_end.size() > m_slot.size()) {
+        grow();
+    }
+    return c;
+}
+
+void Texts::grow() {
+    std::vector<uint64_t> hash(2 * m_slot.size());
+    std::vector<uint32_t> slot(2 * m_slot.size());
+    const size_t mask = slot.size() - 1;
+    for (size_t j = 0; j < m_slot.size(); ++j) {
+        if (m_slot[j] != 0) {
+            size_t i = static_cast<size_t>(m_hash[j] >> 32) & mask;
+            while (slot[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            hash[i] = m_hash[j];
+            slot[i] = m_slot[j];
+        }
+    }
+    m_hash = std::move(hash);
+    m_slot = std::move(slot);
+}
+
+void Texts::filter(const std::vector<uint8_t>& keep) {
+    size_t out = 0;
+    for (size_t i = 0; i < m_codes.size(); ++i) {
+        if (keep[i] != 0) {
+            m_codes[out++] = m_codes[i];
+        }
+    }
+    m_codes.resize(out);
 }
 
 namespace {
@@ -184,10 +263,7 @@ class Builder {
                 c.values.reserve(rows);
             }
             if (c.has_text) {
-                const double per_cell = c.text.size() == 0 ? 8.0
-                                                           : static_cast<double>(c.text.bytes()) /
-                                                                 static_cast<double>(c.text.size());
-                c.text.reserve(rows, static_cast<size_t>(per_cell * static_cast<double>(rows)));
+                c.text.reserve(rows);
             }
         }
     } catch (const std::bad_alloc&) {

@@ -17,46 +17,47 @@
 
 namespace mloop::monitor {
 
-// The cells of a column, as written, in one buffer of bytes with their end offsets: two growing
-// allocations for a million cells instead of a string each (which cost three quarters of a
-// monitor run: bench/monitor).
+// The cells of a column, as written, coded by a dictionary: each distinct value is kept once
+// (in order of first appearance), each cell as its value's code. A column of a few categories
+// in a million rows is then 4 MB of codes instead of its bytes and their offsets, and drift
+// counts codes instead of hashing every cell again (bench/monitor: fresh memory and hashing
+// were a third of a run).
 class Texts {
   public:
-    std::string_view operator[](size_t i) const {
-        const uint64_t begin = i == 0 ? 0 : m_end[i - 1];
-        return {m_bytes.data() + begin, static_cast<size_t>(m_end[i] - begin)};
+    Texts();
+    std::string_view operator[](size_t i) const { return value(m_codes[i]); }
+    size_t size() const { return m_codes.size(); }
+    // The distinct values; value(c) for c < distinct().
+    size_t distinct() const { return m_end.size(); }
+    std::string_view value(uint32_t code) const {
+        const uint64_t begin = code == 0 ? 0 : m_end[code - 1];
+        return {m_bytes.data() + begin, static_cast<size_t>(m_end[code] - begin)};
     }
-    size_t size() const { return m_end.size(); }
-    size_t bytes() const { return m_bytes.size(); }
-    void reserve(size_t cells, size_t bytes) {
-        m_end.reserve(cells);
-        m_bytes.reserve(bytes);
-    }
-    void push_back(std::string_view s) {
-        m_bytes.append(s);
-        m_end.push_back(m_bytes.size());
-    }
+    uint32_t code(size_t i) const { return m_codes[i]; }
+    void reserve(size_t cells) { m_codes.reserve(cells); }
+    void push_back(std::string_view s) { m_codes.push_back(code_of(s)); }
     // Replaces the last cell.
-    void set_last(std::string_view s) {
-        m_bytes.resize(m_end.size() < 2 ? 0 : m_end[m_end.size() - 2]);
-        m_bytes.append(s);
-        m_end.back() = m_bytes.size();
-    }
+    void set_last(std::string_view s) { m_codes.back() = code_of(s); }
     // Cuts to n cells, or pads with empty ones.
     void resize(size_t n) {
-        if (n < m_end.size()) {
-            m_end.resize(n);
-            m_bytes.resize(n == 0 ? 0 : m_end.back());
+        if (n < m_codes.size()) {
+            m_codes.resize(n);
         } else {
-            m_end.resize(n, m_bytes.size());
+            m_codes.resize(n, code_of({}));
         }
     }
     // Keeps the cells where keep[i] is true.
     void filter(const std::vector<uint8_t>& keep);
 
   private:
-    std::basic_string<char, std::char_traits<char>, util::HugeAllocator<char>> m_bytes;
-    std::vector<uint64_t, util::HugeAllocator<uint64_t>> m_end;
+    uint32_t code_of(std::string_view s);
+    void grow();
+
+    std::string m_bytes;           // the distinct values, one after another
+    std::vector<uint64_t> m_end;   // per code: where its value ends in m_bytes
+    std::vector<uint64_t> m_hash;  // per slot of the table: its value's hash
+    std::vector<uint32_t> m_slot;  // per slot: code + 1, 0 when free
+    std::vector<uint32_t, util::HugeAllocator<uint32_t>> m_codes;
 };
 
 // A column as read. Numeric when every value present in it reads as a number (NaN and the

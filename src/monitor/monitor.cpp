@@ -169,6 +169,26 @@ std::string category_label(std::string_view v) {
     return std::string(v.substr(0, n)) + "…";
 }
 
+// Counts a text column's present values into `counter` (each distinct value once, with its
+// count, in order of first appearance among them: the bins a cell at a time would make), and
+// returns how many are missing.
+uint64_t count_categories(const Column& c, bool reference, stats::CategoryCounter& counter) {
+    std::vector<uint64_t> count(c.text.distinct());
+    std::vector<uint32_t> order;  // codes in order of first appearance among present cells
+    uint64_t missing = 0;
+    for (size_t i = 0; i < c.missing.size(); ++i) {
+        if (c.missing[i] != 0) {
+            ++missing;
+        } else if (const uint32_t code = c.text.code(i); count[code]++ == 0) {
+            order.push_back(code);
+        }
+    }
+    for (const uint32_t code : order) {
+        counter.add(c.text.value(code), reference, count[code]);
+    }
+    return missing;
+}
+
 FeatureDrift column_drift(const std::string& name, const Column* ref, const Column* cur,
                           const stats::DriftOptions& options) {
     FeatureDrift f;
@@ -182,20 +202,17 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
     // Numeric when every value present on either side reads as a number, and there is one.
     if (ref->numeric && cur->numeric && (any_present(*ref) || any_present(*cur))) {
         f.kind = "numeric";
-        result.emplace(stats::numeric_drift(ref->values, cur->values, options));
-        f.histogram = numeric_histogram(ref->values, cur->values);
+        stats::SortedSamples sorted;
+        result.emplace(stats::numeric_drift(ref->values, cur->values, options, &sorted));
+        f.histogram = !sorted.reference.empty()
+                          ? numeric_histogram_sorted(sorted.reference, sorted.current)
+                          : numeric_histogram(ref->values, cur->values);
     } else {
         // A side numeric here has no value present (load_frames read any other as text).
         f.kind = "categorical";
         stats::CategoryCounter counter;
-        uint64_t a_missing = 0;
-        uint64_t b_missing = 0;
-        for (size_t i = 0; i < ref->missing.size(); ++i) {
-            ref->missing[i] != 0 ? (void)++a_missing : counter.add(ref->text[i], true);
-        }
-        for (size_t i = 0; i < cur->missing.size(); ++i) {
-            cur->missing[i] != 0 ? (void)++b_missing : counter.add(cur->text[i], false);
-        }
+        const uint64_t a_missing = count_categories(*ref, true, counter);
+        const uint64_t b_missing = count_categories(*cur, false, counter);
         const stats::Bins bins = counter.take();
         result.emplace(stats::categorical_drift(bins, options, a_missing, b_missing));
         f.histogram = categorical_histogram(bins);
@@ -454,6 +471,35 @@ FiniteRange finite_range(std::span<const double> values) {
 
 }  // namespace
 
+namespace {
+
+// The edges numpy.histogram would draw over [lo, hi] for n values (whole: all integers): a bin
+// per integer when they are whole and few, else Sturges' number of equal bins.
+std::vector<double> histogram_edges(double lo, double hi, uint64_t n, bool whole) {
+    std::vector<double> edges;
+    if (lo == hi && !whole) {
+        edges = {lo - 0.5, hi + 0.5};  // one bin, as numpy makes it
+    } else if (whole && std::fabs(lo) < 1e15 && std::fabs(hi) < 1e15 &&
+               hi - lo < static_cast<double>(Histogram::k_max_bins)) {
+        const auto bins = static_cast<size_t>(hi - lo) + 1;
+        for (size_t i = 0; i <= bins; ++i) {
+            edges.push_back(lo - 0.5 + static_cast<double>(i));
+        }
+    } else {
+        const auto sturges = static_cast<size_t>(std::ceil(std::log2(static_cast<double>(n)) + 1));
+        const size_t bins = std::clamp<size_t>(sturges, 1, Histogram::k_max_bins);
+        // Divided first, so a range wider than the largest double still gives finite steps.
+        const double step = hi / static_cast<double>(bins) - lo / static_cast<double>(bins);
+        for (size_t i = 0; i < bins; ++i) {
+            edges.push_back(lo + step * static_cast<double>(i));
+        }
+        edges.push_back(hi);
+    }
+    return edges;
+}
+
+}  // namespace
+
 std::optional<Histogram> numeric_histogram(std::span<const double> a, std::span<const double> b) {
     double lo = std::numeric_limits<double>::infinity();
     double hi = -lo;
@@ -470,24 +516,7 @@ std::optional<Histogram> numeric_histogram(std::span<const double> a, std::span<
         return std::nullopt;
     }
     Histogram h;
-    if (lo == hi && !whole) {
-        h.edges = {lo - 0.5, hi + 0.5};  // one bin, as numpy makes it
-    } else if (whole && std::fabs(lo) < 1e15 && std::fabs(hi) < 1e15 &&
-               hi - lo < static_cast<double>(Histogram::k_max_bins)) {
-        const auto bins = static_cast<size_t>(hi - lo) + 1;
-        for (size_t i = 0; i <= bins; ++i) {
-            h.edges.push_back(lo - 0.5 + static_cast<double>(i));
-        }
-    } else {
-        const auto sturges = static_cast<size_t>(std::ceil(std::log2(static_cast<double>(n)) + 1));
-        const size_t bins = std::clamp<size_t>(sturges, 1, Histogram::k_max_bins);
-        // Divided first, so a range wider than the largest double still gives finite steps.
-        const double step = hi / static_cast<double>(bins) - lo / static_cast<double>(bins);
-        for (size_t i = 0; i < bins; ++i) {
-            h.edges.push_back(lo + step * static_cast<double>(i));
-        }
-        h.edges.push_back(hi);
-    }
+    h.edges = histogram_edges(lo, hi, n, whole);
     // [e_i, e_i+1), the last bin closed, as numpy.histogram counts. The bins are of equal width:
     // the bin is guessed by arithmetic, then moved to where the edges (as rounded) put it.
     const size_t bins = h.edges.size() - 1;
@@ -511,6 +540,43 @@ std::optional<Histogram> numeric_histogram(std::span<const double> a, std::span<
                 ++k;
             }
             ++counts[k];
+        }
+    };
+    count(a, h.reference);
+    count(b, h.current);
+    return h;
+}
+
+std::optional<Histogram> numeric_histogram_sorted(std::span<const double> a,
+                                                  std::span<const double> b) {
+    if (a.empty() && b.empty()) {
+        return std::nullopt;
+    }
+    const double lo =
+        std::min(a.empty() ? b.front() : a.front(), b.empty() ? a.front() : b.front());
+    const double hi = std::max(a.empty() ? b.back() : a.back(), b.empty() ? a.back() : b.back());
+    bool whole = true;  // as finite_range decides it
+    for (const auto side : {a, b}) {
+        for (size_t i = 0; i < side.size() && whole; ++i) {
+            const double x = side[i];
+            whole = std::fabs(x) >= 0x1p52 || x == static_cast<double>(static_cast<int64_t>(x));
+        }
+    }
+    Histogram h;
+    h.edges = histogram_edges(lo, hi, a.size() + b.size(), whole);
+    // [e_i, e_i+1), the last bin closed: where each edge falls in the sorted values.
+    const size_t bins = h.edges.size() - 1;
+    auto count = [&](std::span<const double> side, std::vector<uint64_t>& counts) {
+        counts.assign(bins, 0);
+        size_t from = 0;
+        for (size_t k = 0; k < bins; ++k) {
+            const auto end = k + 1 == bins
+                                 ? side.end()
+                                 : std::lower_bound(side.begin() + static_cast<ptrdiff_t>(from),
+                                                    side.end(), h.edges[k + 1]);
+            const auto to = static_cast<size_t>(end - side.begin());
+            counts[k] = to - from;
+            from = to;
         }
     };
     count(a, h.reference);

@@ -134,6 +134,10 @@ nlohmann::ordered_json report_json(const Report& r);
 // sides are empty.
 std::optional<Histogram> numeric_histogram(std::span<const double> reference,
                                            std::span<const double> current);
+// The same from the finite values of each side in ascending order (as the drift sorted them):
+// a binary search per edge instead of a pass over the values.
+std::optional<Histogram> numeric_histogram_sorted(std::span<const double> reference,
+                                                  std::span<const double> current);
 std::optional<Histogram> categorical_histogram(std::span<const std::string_view> reference,
                                                std::span<const std::string_view> current);
 // The same from categories already counted.

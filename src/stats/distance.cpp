@@ -5,10 +5,10 @@
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
-#include <cstring>
 #include <unordered_map>
 
 #include "stats/numeric.hpp"
+#include "util/hash.hpp"
 
 namespace mloop::stats {
 
@@ -189,51 +189,28 @@ Bins bin_numeric(std::span<const double> reference, std::span<const double> curr
     return b;
 }
 
-namespace {
-
-uint64_t hash_bytes(std::string_view x) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ x.size();
-    const char* p = x.data();
-    size_t n = x.size();
-    for (; n >= 8; n -= 8, p += 8) {
-        uint64_t w;
-        std::memcpy(&w, p, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-        h ^= h >> 31;
-    }
-    if (n > 0) {
-        uint64_t w = 0;
-        std::memcpy(&w, p, n);
-        h = (h ^ w) * 0x94D049BB133111EBULL;
-    }
-    h ^= h >> 29;
-    return h * 0xBF58476D1CE4E5B9ULL;
-}
-
-}  // namespace
-
 CategoryCounter::CategoryCounter() {
     m_bins.kind = Bins::Kind::categories;
     m_hash.resize(64);
     m_slot.resize(64);
 }
 
-void CategoryCounter::add(std::string_view value, bool reference) {
-    const uint64_t h = hash_bytes(value);
+void CategoryCounter::add(std::string_view value, bool reference, uint64_t count) {
+    const uint64_t h = util::hash_bytes(value);
     const size_t mask = m_slot.size() - 1;
     size_t i = static_cast<size_t>(h >> 32) & mask;
     for (; m_slot[i] != 0; i = (i + 1) & mask) {
         const uint32_t bin = m_slot[i] - 1;
         if (m_hash[i] == h && m_bins.categories[bin] == value) {
-            ++(reference ? m_bins.reference : m_bins.current)[bin];
-            ++(reference ? m_bins.reference_total : m_bins.current_total);
+            (reference ? m_bins.reference : m_bins.current)[bin] += count;
+            (reference ? m_bins.reference_total : m_bins.current_total) += count;
             return;
         }
     }
     m_bins.categories.emplace_back(value);
-    m_bins.reference.push_back(reference ? 1 : 0);
-    m_bins.current.push_back(reference ? 0 : 1);
-    ++(reference ? m_bins.reference_total : m_bins.current_total);
+    m_bins.reference.push_back(reference ? count : 0);
+    m_bins.current.push_back(reference ? 0 : count);
+    (reference ? m_bins.reference_total : m_bins.current_total) += count;
     m_hash[i] = h;
     m_slot[i] = static_cast<uint32_t>(m_bins.categories.size());
     if (2 * m_bins.categories.size() > m_slot.size()) {

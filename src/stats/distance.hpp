@@ -58,7 +58,8 @@ Bins bin_categories(std::span<const std::string_view> reference,
 class CategoryCounter {
   public:
     CategoryCounter();
-    void add(std::string_view value, bool reference);
+    // Counts `value` once (or `count` times, count > 0) on its side.
+    void add(std::string_view value, bool reference, uint64_t count = 1);
     // The bins counted so far, totals set; the counter starts again empty.
     Bins take();
 

@@ -137,7 +137,7 @@ Method auto_method(bool numeric, uint64_t reference_rows, bool more_than_5_uniqu
 
 util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
                                         std::span<const double> current,
-                                        const DriftOptions& options) {
+                                        const DriftOptions& options, SortedSamples* sorted) {
     auto ref = finite_values(reference);
     auto cur = finite_values(current);
     if (ref.values.empty()) {
@@ -175,6 +175,9 @@ util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
             const KsResult ks = ks_2samp_sorted(ref.values, cur.values);
             r.statistic = ks.statistic;
             r.p_value = r.score = ks.p_value;
+            if (sorted != nullptr) {
+                *sorted = {std::move(ref.values), std::move(cur.values)};
+            }
             break;
         }
         case Method::wasserstein: {
@@ -186,6 +189,9 @@ util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
                     "by the floor 0.001");
             }
             r.statistic = r.score = wasserstein_norm_sorted(ref.values, cur.values);
+            if (sorted != nullptr) {
+                *sorted = {std::move(ref.values), std::move(cur.values)};
+            }
             break;
         }
         case Method::psi:

@@ -58,11 +58,20 @@ struct ColumnDrift {
     std::vector<std::string> notes;  // what a reader of the report should know
 };
 
+// The finite values of both sides in ascending order, as numeric_drift sorted them.
+struct SortedSamples {
+    std::vector<double> reference;
+    std::vector<double> current;
+};
+
 // A numeric column; NaN is a missing value, and NaN and ±inf are left out as Evidently does.
-// Fails when nothing is left on either side or the threshold is not a finite number.
+// Fails when nothing is left on either side or the threshold is not a finite number. When the
+// method sorts the values (ks, wasserstein) and `sorted` is given, the sorted values are moved
+// there (a histogram of them then costs a binary search per edge).
 util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
                                         std::span<const double> current,
-                                        const DriftOptions& options = {});
+                                        const DriftOptions& options = {},
+                                        SortedSamples* sorted = nullptr);
 
 // A categorical column, missing values already left out (their counts in *_missing).
 // ks and wasserstein need numbers and fail here.

@@ -39,7 +39,7 @@ std::vector<std::string> texts(const Column& c) {
 }  // namespace
 
 TEST_SUITE("monitor") {
-    TEST_CASE("Texts keeps cells in one buffer: push, replace the last, pad, cut, filter") {
+    TEST_CASE("Texts codes cells by a dictionary: push, replace the last, pad, cut, filter") {
         Texts t;
         t.push_back("alpha");
         t.push_back({});
@@ -73,6 +73,30 @@ TEST_SUITE("monitor") {
         t.push_back({});
         t.set_last("only");
         CHECK(t[0] == "only");
+        // Each distinct value once, in order of first appearance, whatever was cut since.
+        CHECK(t.distinct() == 8);
+        CHECK(t.value(0) == "alpha");
+        CHECK(t.value(1).empty());
+        CHECK(t.value(2) == "beta");
+        CHECK(t.code(0) == 7);
+        CHECK(t.value(7) == "only");
+    }
+
+    TEST_CASE("Texts: many distinct values, each pushed twice, keep one code each") {
+        Texts t;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (int i = 0; i < 20000; ++i) {
+                t.push_back("value-" + std::to_string(i * 7919 % 20000));
+            }
+        }
+        CHECK(t.size() == 40000);
+        CHECK(t.distinct() == 20000);
+        bool same = true;
+        for (size_t i = 0; i < 20000; ++i) {
+            same = same && t.code(i) == t.code(i + 20000) && t.code(i) == i &&
+                   t[i] == "value-" + std::to_string(i * 7919 % 20000);
+        }
+        CHECK(same);
     }
 
     TEST_CASE("CSV and JSON lines append; a column some files lack is missing in their rows") {

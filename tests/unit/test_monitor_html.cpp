@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <regex>
 #include <string>
 #include <vector>
@@ -336,6 +338,48 @@ TEST_SUITE("monitor") {
         REQUIRE(each);
         CHECK(each->edges == std::vector<double>{-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5});
         CHECK(each->reference == std::vector<uint64_t>{1, 0, 0, 1, 0, 1});
+    }
+
+    TEST_CASE("numeric histograms from sorted finite values are the same histograms") {
+        const double nan = std::nan("");
+        const double inf = std::numeric_limits<double>::infinity();
+        const auto sorted_finite = [](std::vector<double> v) {
+            std::erase_if(v, [](double x) { return !std::isfinite(x); });
+            std::sort(v.begin(), v.end());
+            return v;
+        };
+        std::mt19937_64 rng(20261207);
+        std::normal_distribution<double> normal(50, 10);
+        std::uniform_int_distribution<int> small(0, 6);
+        std::vector<std::pair<std::vector<double>, std::vector<double>>> cases = {
+            {{0, 1, 1, 2, 3, nan, 8}, {1, 5, inf, 8, 8}},
+            {{2.5, 2.5}, {2.5, 2.5}},
+            {{-1e308, 1e308, 0.5}, {}},
+            {{1, nan, 2, -inf, 3, 4.5}, {4, 0x1p60}},
+            {{3, nan, -2, inf, 0x1p60}, {}},
+            {{}, {3, -2, 1}},
+        };
+        for (int k = 0; k < 2; ++k) {
+            std::vector<double> a(20000);
+            std::vector<double> b(15000);
+            for (auto& x : a) {
+                x = k == 0 ? std::round(normal(rng) * 100) / 100 : small(rng);
+            }
+            for (auto& x : b) {
+                x = k == 0 ? std::round((normal(rng) + 3) * 100) / 100 : small(rng) + 1;
+            }
+            cases.emplace_back(a, b);
+        }
+        for (const auto& [a, b] : cases) {
+            const auto want = numeric_histogram(a, b);
+            const auto got = numeric_histogram_sorted(sorted_finite(a), sorted_finite(b));
+            REQUIRE(want);
+            REQUIRE(got);
+            CHECK(got->edges == want->edges);
+            CHECK(got->reference == want->reference);
+            CHECK(got->current == want->current);
+        }
+        CHECK_FALSE(numeric_histogram_sorted({}, {}));
     }
 
     TEST_CASE("categorical histograms: the most frequent categories, the rest in other") {
