@@ -14,6 +14,7 @@
 #include "registry/registry.hpp"
 #include "store/objects.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace mloop::fsck {
 
@@ -30,12 +31,51 @@ void check_registry(registry::Db& db, Report& r) {
             }
         }
     }
-    registry::Stmt s = db.prepare("PRAGMA foreign_key_check");
-    while (s.step()) {
-        const std::string table = s.text(0);
-        const std::string row = s.is_null(1) ? "?" : std::to_string(s.int64(1));
-        r.problems.push_back({"foreign-key", fmt::format("{} row {}", table, row),
-                              fmt::format("refers to a missing row of {}", s.text(2))});
+    // One problem per broken reference (table, foreign key), naming the values that point
+    // nowhere: tables without a rowid have no row number to give.
+    std::map<std::pair<std::string, int64_t>, std::pair<std::string, uint64_t>> broken;
+    {
+        registry::Stmt s = db.prepare("PRAGMA foreign_key_check");
+        while (s.step()) {
+            auto& [parent, rows] = broken[{s.text(0), s.int64(3)}];
+            parent = s.text(2);
+            ++rows;
+        }
+    }
+    for (const auto& [key, what] : broken) {
+        const auto& [table, fk] = key;
+        const auto& [parent, rows] = what;
+        std::vector<std::string> from;
+        std::vector<std::string> to;
+        registry::Stmt list = db.prepare(fmt::format("PRAGMA foreign_key_list(\"{}\")", table));
+        while (list.step()) {
+            if (list.int64(0) == fk) {
+                from.push_back(list.text(3));
+                to.push_back(list.is_null(4) ? from.back() : list.text(4));
+            }
+        }
+        std::vector<std::string> match;
+        for (size_t i = 0; i < from.size(); ++i) {
+            match.push_back(fmt::format("p.\"{}\" = t.\"{}\"", to[i], from[i]));
+        }
+        std::vector<std::string> values;
+        if (!from.empty()) {
+            registry::Stmt v = db.prepare(fmt::format(
+                "SELECT DISTINCT {} FROM \"{}\" t WHERE t.\"{}\" IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM \"{}\" p WHERE {}) LIMIT 5",
+                util::join(from, " || ', ' || ", "\""), table, from.front(), parent,
+                util::join(match, " AND ")));
+            while (v.step()) {
+                values.push_back(v.text(0));
+            }
+        }
+        r.problems.push_back(
+            {"foreign-key", fmt::format("{}.{}", table, util::join(from, ",")),
+             fmt::format("{} row{} refer{} to missing rows of {}{}", rows, rows == 1 ? "" : "s",
+                         rows == 1 ? "s" : "", parent,
+                         values.empty() ? std::string()
+                                        : fmt::format(" ({} {})", util::join(from, ", "),
+                                                      util::join(values, "; ")))});
     }
 }
 
@@ -50,6 +90,12 @@ std::map<std::string, std::vector<std::string>> stored_references(registry::Db& 
         "SELECT d.snapshot, 'the snapshot of dataset ' || d.path FROM datasets d "
         "LEFT JOIN objects o ON o.digest = d.snapshot "
         "WHERE d.snapshot IS NOT NULL AND o.collected_at IS NULL",
+        "SELECT s.digest, s.path || ' of stage ' || s.stage || ' of run ' || s.run_id "
+        "FROM stage_outputs s LEFT JOIN objects o ON o.digest = s.digest "
+        "WHERE o.collected_at IS NULL",
+        "SELECT i.provenance, 'the provenance of image ' || i.tag FROM images i "
+        "LEFT JOIN objects o ON o.digest = i.provenance "
+        "WHERE i.provenance IS NOT NULL AND o.collected_at IS NULL",
         "SELECT digest, 'the objects table' FROM objects WHERE collected_at IS NULL",
     };
     for (const char* sql : queries) {

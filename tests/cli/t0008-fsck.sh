@@ -60,6 +60,16 @@ test_expect_success 'a row that names a missing object is named, with the row' '
     expect_stderr_contains "1 damaged thing found"
 '
 
+test_expect_success 'rows that refer to a deleted row are named by table, key and value' '
+    printf "project: p\n" >mloop.yaml &&
+    "$P" . >digests &&
+    python3 -c "import sqlite3; c = sqlite3.connect(\".mloop/registry.db\"); c.execute(\"DELETE FROM runs WHERE id = 1\"); c.commit()" &&
+    run mloop fsck --json &&
+    expect_code 4 &&
+    expect_json "any(p[\"kind\"] == \"foreign-key\" and p[\"subject\"] == \"artifacts.run_id\" and p[\"message\"].endswith(\"refer to missing rows of runs (run_id 1)\") for p in j[\"problems\"])" &&
+    expect_json "not any(\"?\" in p[\"subject\"] for p in j[\"problems\"])"
+'
+
 test_expect_success 'a damaged registry file is exit 4 and says so' '
     printf "project: p\n" >mloop.yaml &&
     "$P" . >digests &&

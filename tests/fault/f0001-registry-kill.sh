@@ -17,6 +17,7 @@ test_expect_success "$KILLS kills of a recording writer leave a sound registry" 
         run "$W" check "$db" "$acks" &&
         expect_code 0 || { echo "    after kill $i"; return 1; }
     done &&
+    { [ ! -s writer.err ] || fail "a writer failed: $(head -n 3 writer.err)"; } &&
     echo "# registry: $KILLS kills; $OUT"
 '
 

@@ -28,8 +28,9 @@ start_writer() {
     done
 }
 
-test_expect_success "$KILLS writers killed mid-write leave no torn object" '
-    root="$PWD/objects" &&
+test_expect_success "$KILLS writers killed mid-write leave no torn object, and mloop fsck is clean" '
+    printf "project: p\n" >mloop.yaml &&
+    root="$PWD/.mloop/objects" &&
     killed=0 &&
     for i in $(seq 1 "$KILLS"); do
         start_writer "$root" "$i" || exit 1
@@ -49,7 +50,10 @@ test_expect_success "$KILLS writers killed mid-write leave no torn object" '
     bad=$(printf "%s" "$OUT" | sed -n "s/.*bad=\([0-9]*\).*/\1/p") &&
     swept=$(printf "%s" "$OUT" | sed -n "s/.*swept=\([0-9]*\).*/\1/p") &&
     [ "$objects" -ge 20 ] || fail "only $objects objects written: the writers did not get going" &&
-    echo "# store: $killed kills, $objects objects, $bad torn, $swept stale temps swept"
+    run mloop fsck &&
+    expect_code 0 &&
+    expect_stdout_contains "$objects objects" &&
+    echo "# store: $killed kills, $objects objects, $bad torn, $swept stale temps swept, fsck clean"
 '
 
 test_expect_success 'verify catches a torn, a writable and a misplaced object' '

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -364,6 +365,46 @@ TEST_SUITE("process") {
         CHECK(r.describe() == "interrupted by SIGINT");
         CHECK_FALSE(r.ok());
         CHECK(pid_gone(pidfile));
+    }
+
+    TEST_CASE("SIGINT received by mloop reaches the child within 100 ms") {
+        TempDir t;
+        const fs::path ready = t.path / "ready";
+        const fs::path got = t.path / "got";
+        // The child says when its handler is in place, then notes when the signal came
+        // (CLOCK_MONOTONIC, as the sender's).
+        Command c{"/usr/bin/python3",
+                  {"-c",
+                   "import os, signal, sys, time\n"
+                   "def on_int(s, f):\n"
+                   "    open(sys.argv[2], 'w').write(str(time.monotonic_ns()))\n"
+                   "    os._exit(0)\n"
+                   "signal.signal(signal.SIGINT, on_int)\n"
+                   "open(sys.argv[1], 'w').close()\n"
+                   "time.sleep(30)\n",
+                   ready.string(), got.string()}};
+        c.grace = 2000ms;
+        const auto monotonic_ns = [] {
+            timespec ts{};
+            ::clock_gettime(CLOCK_MONOTONIC, &ts);
+            return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+        };
+        std::atomic<int64_t> sent{0};
+        std::thread sender([&] {
+            for (int i = 0; i < 2000 && !fs::exists(ready); ++i) {
+                std::this_thread::sleep_for(5ms);
+            }
+            sent = monotonic_ns();
+            ::kill(::getpid(), SIGINT);
+        });
+        const auto r = run(c);
+        sender.join();
+        REQUIRE(fs::exists(got));
+        const int64_t latency_ms = (std::stoll(slurp(got)) - sent.load()) / 1'000'000;
+        MESSAGE("SIGINT reached the child after ", latency_ms, " ms");
+        CHECK(latency_ms >= 0);
+        CHECK(latency_ms < 100);
+        CHECK(r.interrupted_by == SIGINT);
     }
 
     TEST_CASE("a grandchild that ignores SIGINT is killed after the grace period") {
