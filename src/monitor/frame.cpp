@@ -34,8 +34,6 @@ const Column* Frame::column(const std::string& name) const {
     return nullptr;
 }
 
-Texts::Texts() : m_hash(64), m_slot(64) {}
-
 namespace {
 
 // a == b for strings of the same size, without a call for the short ones (categories): two
@@ -67,48 +65,19 @@ bool same_bytes(const char* a, const char* b, size_t n) {
 }  // namespace
 
 uint32_t Texts::code_of(std::string_view s) {
-    const uint64_t h = util::hash_bytes(s);
-    const size_t mask = m_slot.size() - 1;
-    size_t i = static_cast<size_t>(h >> 32) & mask;
-    for (; m_slot[i] != 0; i = (i + 1) & mask) {
-        if (m_hash[i] == h) {
-            const uint32_t c = m_slot[i] - 1;
-            const std::string_view v = value(c);
-            if (v.size() == s.size() && same_bytes(v.data(), s.data(), s.size())) {
-                return c;
-            }
-        }
+    if (m_end.size() == std::numeric_limits<uint32_t>::max() - 1) {
+        throw std::length_error("more than 2^32 - 2 distinct values in a column");
     }
-    if (m_end.size() == std::numeric_limits<uint32_t>::max()) {
-        throw std::length_error("more than 2^32 - 1 distinct values in a column");
-    }
-    const auto c = static_cast<uint32_t>(m_end.size());
-    m_bytes.append(s);
-    m_end.push_back(m_bytes.size());
-    m_hash[i] = h;
-    m_slot[i] = c + 1;
-    if (2 * m_end.size() > m_slot.size()) {
-        grow();
+    const auto [c, inserted] = m_index.find_or_insert(
+        util::hash_bytes(s), static_cast<uint32_t>(m_end.size()), [&](uint32_t code) {
+            const std::string_view v = value(code);
+            return v.size() == s.size() && same_bytes(v.data(), s.data(), s.size());
+        });
+    if (inserted) {
+        m_bytes.append(s);
+        m_end.push_back(m_bytes.size());
     }
     return c;
-}
-
-void Texts::grow() {
-    std::vector<uint64_t> hash(2 * m_slot.size());
-    std::vector<uint32_t> slot(2 * m_slot.size());
-    const size_t mask = slot.size() - 1;
-    for (size_t j = 0; j < m_slot.size(); ++j) {
-        if (m_slot[j] != 0) {
-            size_t i = static_cast<size_t>(m_hash[j] >> 32) & mask;
-            while (slot[i] != 0) {
-                i = (i + 1) & mask;
-            }
-            hash[i] = m_hash[j];
-            slot[i] = m_slot[j];
-        }
-    }
-    m_hash = std::move(hash);
-    m_slot = std::move(slot);
 }
 
 void Texts::filter(const std::vector<uint8_t>& keep) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/hash.hpp"
 #include "util/huge_alloc.hpp"
 
 namespace mloop::monitor {
@@ -24,7 +25,6 @@ namespace mloop::monitor {
 // were a third of a run).
 class Texts {
   public:
-    Texts();
     std::string_view operator[](size_t i) const { return value(m_codes[i]); }
     size_t size() const { return m_codes.size(); }
     // The distinct values; value(c) for c < distinct().
@@ -51,12 +51,10 @@ class Texts {
 
   private:
     uint32_t code_of(std::string_view s);
-    void grow();
 
-    std::string m_bytes;           // the distinct values, one after another
-    std::vector<uint64_t> m_end;   // per code: where its value ends in m_bytes
-    std::vector<uint64_t> m_hash;  // per slot of the table: its value's hash
-    std::vector<uint32_t> m_slot;  // per slot: code + 1, 0 when free
+    std::string m_bytes;          // the distinct values, one after another
+    std::vector<uint64_t> m_end;  // per code: where its value ends in m_bytes
+    util::HashIndex m_index;      // value -> code
     std::vector<uint32_t, util::HugeAllocator<uint32_t>> m_codes;
 };
 

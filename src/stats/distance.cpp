@@ -191,49 +191,19 @@ Bins bin_numeric(std::span<const double> reference, std::span<const double> curr
 
 CategoryCounter::CategoryCounter() {
     m_bins.kind = Bins::Kind::categories;
-    m_hash.resize(64);
-    m_slot.resize(64);
 }
 
 void CategoryCounter::add(std::string_view value, bool reference, uint64_t count) {
-    const uint64_t h = util::hash_bytes(value);
-    const size_t mask = m_slot.size() - 1;
-    size_t i = static_cast<size_t>(h >> 32) & mask;
-    for (; m_slot[i] != 0; i = (i + 1) & mask) {
-        const uint32_t bin = m_slot[i] - 1;
-        if (m_hash[i] == h && m_bins.categories[bin] == value) {
-            (reference ? m_bins.reference : m_bins.current)[bin] += count;
-            (reference ? m_bins.reference_total : m_bins.current_total) += count;
-            return;
-        }
+    const auto [bin, inserted] = m_index.find_or_insert(
+        util::hash_bytes(value), static_cast<uint32_t>(m_bins.categories.size()),
+        [&](uint32_t b) { return m_bins.categories[b] == value; });
+    if (inserted) {
+        m_bins.categories.emplace_back(value);
+        m_bins.reference.push_back(0);
+        m_bins.current.push_back(0);
     }
-    m_bins.categories.emplace_back(value);
-    m_bins.reference.push_back(reference ? count : 0);
-    m_bins.current.push_back(reference ? 0 : count);
+    (reference ? m_bins.reference : m_bins.current)[bin] += count;
     (reference ? m_bins.reference_total : m_bins.current_total) += count;
-    m_hash[i] = h;
-    m_slot[i] = static_cast<uint32_t>(m_bins.categories.size());
-    if (2 * m_bins.categories.size() > m_slot.size()) {
-        grow();
-    }
-}
-
-void CategoryCounter::grow() {
-    std::vector<uint64_t> hash(2 * m_slot.size());
-    std::vector<uint32_t> slot(2 * m_slot.size());
-    const size_t mask = slot.size() - 1;
-    for (size_t j = 0; j < m_slot.size(); ++j) {
-        if (m_slot[j] != 0) {
-            size_t i = static_cast<size_t>(m_hash[j] >> 32) & mask;
-            while (slot[i] != 0) {
-                i = (i + 1) & mask;
-            }
-            hash[i] = m_hash[j];
-            slot[i] = m_slot[j];
-        }
-    }
-    m_hash = std::move(hash);
-    m_slot = std::move(slot);
 }
 
 Bins CategoryCounter::take() {

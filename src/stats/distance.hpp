@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/hash.hpp"
 #include "util/result.hpp"
 
 namespace mloop::stats {
@@ -64,10 +65,8 @@ class CategoryCounter {
     Bins take();
 
   private:
-    void grow();
     Bins m_bins;
-    std::vector<uint64_t> m_hash;  // per slot: the value's hash
-    std::vector<uint32_t> m_slot;  // per slot: its bin + 1, 0 when free
+    util::HashIndex m_index;  // category -> bin
 };
 
 // numpy.histogram_bin_edges(values, bins="sturges") of reference ∪ current (finite, not both

@@ -167,9 +167,9 @@ test_expect_success 'canary: an image that cannot be pulled is rolled back at th
 '
 
 test_expect_success 'canary: mloop killed after every journalled step; the next status finishes or undoes it' '
-    cd "$P" && error_rate 0.001 &&
+    cd "$P" && error_rate 0.001 && next=2 &&
     for point in apply:begun apply:done canary-25:begun canary-25:done canary-50:begun canary-50:done canary-100:begun canary-100:done promote:begun promote:done finish:begun finish:done; do
-        MLOOP_TEST_KILL_AT=$point mloop -q deploy production churn@2 >/dev/null 2>&1
+        MLOOP_TEST_KILL_AT=$point mloop -q deploy production churn@$next >/dev/null 2>&1
         rc=$?
         [ "$rc" = 137 ] || { fail "$point: mloop exited $rc, not killed"; exit 1; }
         killed=$(last_id)
@@ -187,8 +187,10 @@ test_expect_success 'canary: mloop killed after every journalled step; the next 
         expect_json "j[0][\"health\"] == \"ok\" and j[0][\"differences\"] == []" ||
             { fail "$point: did not converge (deploy/$killed $state)"; exit 1; }
         echo "# kill at $point: deploy/$killed $state, serving v$want"
-        mloop -q deploy production churn@3 >/dev/null 2>&1 || { fail "$point: could not deploy v3 again"; exit 1; }
-    done
+        # The next kill deploys the version not serving now: no deployment only to go back.
+        if [ "$want" = 2 ]; then next=3; else next=2; fi
+    done &&
+    { [ "$want" = 3 ] || mloop -q deploy production churn@3 >/dev/null 2>&1; }
 '
 
 test_expect_success 'blue-green: the first version goes to blue, the next to green through the preview' '
@@ -274,9 +276,9 @@ test_expect_success 'blue-green: the old colour is scaled down by the first comm
 '
 
 test_expect_success 'blue-green: mloop killed after every journalled step; the next status finishes or undoes it' '
-    cd "$P" &&
+    cd "$P" && next=2 &&
     for point in apply:begun apply:done rollout:begun rollout:done analysis:begun analysis:done switch:begun switch:done finish:begun finish:done; do
-        MLOOP_TEST_KILL_AT=$point mloop -q deploy bg churn@2 >/dev/null 2>&1
+        MLOOP_TEST_KILL_AT=$point mloop -q deploy bg churn@$next >/dev/null 2>&1
         rc=$?
         [ "$rc" = 137 ] || { fail "$point: mloop exited $rc, not killed"; exit 1; }
         killed=$(last_id)
@@ -293,8 +295,9 @@ test_expect_success 'blue-green: mloop killed after every journalled step; the n
         expect_json "j[0][\"health\"] == \"ok\" and j[0][\"differences\"] == []" ||
             { fail "$point: did not converge (deploy/$killed $state)"; exit 1; }
         echo "# kill at $point: deploy/$killed $state, serving v$want on $color"
-        mloop -q deploy bg churn@1 >/dev/null 2>&1 || { fail "$point: could not deploy v1 again"; exit 1; }
-    done
+        if [ "$want" = 2 ]; then next=1; else next=2; fi
+    done &&
+    { [ "$want" = 1 ] || mloop -q deploy bg churn@1 >/dev/null 2>&1; }
 '
 
 test_expect_success 'a secret reaches the analysis command, and no manifest, journal, log or output' '
