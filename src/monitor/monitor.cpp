@@ -469,10 +469,6 @@ FiniteRange finite_range(std::span<const double> values) {
     return r;
 }
 
-}  // namespace
-
-namespace {
-
 // The edges numpy.histogram would draw over [lo, hi] for n values (whole: all integers): a bin
 // per integer when they are whole and few, else Sturges' number of equal bins.
 std::vector<double> histogram_edges(double lo, double hi, uint64_t n, bool whole) {

@@ -105,7 +105,7 @@ fs::path project_path(const Session& s, const std::string& p) {
 }
 
 // Where a stage's output is written and read (SPEC §8): beneath the project or the run
-// directory (${run.dir}); `..`, an absolute path elsewhere or a symlink out is nothing.
+// directory (${run.dir}); nothing for `..`, an absolute path elsewhere or a symlink out.
 std::optional<fs::path> output_path(const Session& s, const fs::path& run_dir,
                                     const std::string& expanded) {
     const fs::path p = project_path(s, expanded);
