@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -34,45 +33,13 @@ const Column* Frame::column(const std::string& name) const {
     return nullptr;
 }
 
-namespace {
-
-// a == b for strings of the same size, without a call for the short ones (categories): two
-// overlapping loads from each end instead of memcmp.
-bool same_bytes(const char* a, const char* b, size_t n) {
-    const auto load = [](const char* p, auto word) {
-        std::memcpy(&word, p, sizeof word);
-        return word;
-    };
-    if (n >= 8 && n <= 16) {
-        return load(a, uint64_t{}) == load(b, uint64_t{}) &&
-               load(a + n - 8, uint64_t{}) == load(b + n - 8, uint64_t{});
-    }
-    if (n >= 4 && n < 8) {
-        return load(a, uint32_t{}) == load(b, uint32_t{}) &&
-               load(a + n - 4, uint32_t{}) == load(b + n - 4, uint32_t{});
-    }
-    if (n < 4) {
-        for (size_t i = 0; i < n; ++i) {
-            if (a[i] != b[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-    return std::memcmp(a, b, n) == 0;
-}
-
-}  // namespace
-
 uint32_t Texts::code_of(std::string_view s) {
     if (m_end.size() == std::numeric_limits<uint32_t>::max() - 1) {
         throw std::length_error("more than 2^32 - 2 distinct values in a column");
     }
-    const auto [c, inserted] = m_index.find_or_insert(
-        util::hash_bytes(s), static_cast<uint32_t>(m_end.size()), [&](uint32_t code) {
-            const std::string_view v = value(code);
-            return v.size() == s.size() && same_bytes(v.data(), s.data(), s.size());
-        });
+    const auto [c, inserted] =
+        m_index.find_or_insert(util::hash_bytes(s), static_cast<uint32_t>(m_end.size()),
+                               [&](uint32_t code) { return value(code) == s; });
     if (inserted) {
         m_bytes.append(s);
         m_end.push_back(m_bytes.size());
