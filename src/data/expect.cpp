@@ -379,19 +379,17 @@ void Checker::check(const Plan& p, Input input, std::string_view text, uint64_t 
             break;
         case config::ColumnType::integer:
             if (as_text || input == Input::json_number) {
-                if (const auto v = parse_int(text)) {
+                int64_t v = 0;
+                if (parse_int(text, v)) {
                     numeric = true;
-                    number = static_cast<double>(*v);
+                    number = static_cast<double>(v);
                 }
             }
             typed = numeric;
             break;
         case config::ColumnType::floating:
             if (as_text || input == Input::json_number) {
-                if (const auto v = parse_float(text)) {
-                    numeric = true;
-                    number = *v;
-                }
+                numeric = parse_float(text, number);
             }
             typed = numeric;
             break;

@@ -57,26 +57,27 @@ size_t utf8_length(unsigned char c) {
 
 }  // namespace
 
-std::optional<double> parse_float_slow(std::string_view s) {
+bool parse_float_slow(std::string_view s, double& out) {
     const char* first = s.data();
     const char* last = s.data() + s.size();
     if (first != last && *first == '+') {
         ++first;
         if (first != last && *first == '-') {
-            return std::nullopt;
+            return false;
         }
     }
     // fast_float also reads "nan" and "inf"; only digits and '.' may start a number here.
     const char* lead = first != last && *first == '-' ? first + 1 : first;
     if (lead == last || !(is_digit(*lead) || *lead == '.')) {
-        return std::nullopt;
+        return false;
     }
     double v = 0;
     const auto r = fast_float::from_chars(first, last, v);
     if (r.ec != std::errc() || r.ptr != last || !std::isfinite(v)) {
-        return std::nullopt;
+        return false;
     }
-    return v;
+    out = v;
+    return true;
 }
 
 std::optional<int64_t> parse_datetime(std::string_view s) {

@@ -33,7 +33,7 @@ const Column* Frame::column(const std::string& name) const {
     return nullptr;
 }
 
-uint32_t Texts::code_of(std::string_view s) {
+uint32_t Texts::lookup(std::string_view s) {
     if (m_end.size() == std::numeric_limits<uint32_t>::max() - 1) {
         throw std::length_error("more than 2^32 - 2 distinct values in a column");
     }
@@ -153,8 +153,7 @@ class Builder {
         if (c.numeric) {
             double v = std::numeric_limits<double>::quiet_NaN();
             if (!missing) {
-                if (const auto x = data::parse_float(text)) {
-                    v = *x;
+                if (data::parse_float(text, v)) {
                 } else if (const auto y = special_number(text)) {
                     v = *y;
                 } else {

@@ -1,5 +1,6 @@
 #include "stats/numeric.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -173,20 +174,63 @@ void sort_doubles(std::vector<double>& values) {
 
 FiniteValues finite_values(std::span<const double> column) {
     FiniteValues out;
-    out.values.reserve(column.size());
+    out.values.resize(column.size());
+    // Written without a branch per value (each value is stored, and kept by moving on).
+    double* to = out.values.data();
+    size_t kept = 0;
+    uint64_t nan = 0;
     for (const double v : column) {
-        if (std::isfinite(v)) {
-            out.values.push_back(v);
-        } else if (std::isnan(v)) {
-            ++out.missing;
-        } else {
-            ++out.infinite;
-        }
+        to[kept] = v;
+        const bool finite = std::isfinite(v);
+        kept += finite ? 1 : 0;
+        nan += std::isnan(v) ? 1 : 0;
     }
+    out.values.resize(kept);
+    out.missing = nan;
+    out.infinite = column.size() - kept - nan;
     return out;
 }
 
+namespace {
+
+// more_unique_than for the small caps of the auto rule (5) and of binning (20): each value is
+// compared with every slot of a short table at once (vector compares, no branch to mispredict:
+// a column of a handful of values reads to its end, and hashing each value was most of that).
+// Slots not yet filled hold a copy of the first value, which compares like it.
+template <size_t N>
+bool more_unique_than_small(std::span<const double> a, std::span<const double> b, size_t cap) {
+    uint64_t seen[N] = {};
+    size_t count = 0;
+    for (const auto side : {a, b}) {
+        for (const double v : side) {
+            const auto bits = std::bit_cast<uint64_t>(v + 0.0);  // -0.0 + 0.0 is +0.0
+            bool found = false;
+            for (size_t i = 0; i < N; ++i) {
+                found |= seen[i] == bits;
+            }
+            if (count == 0 || !found) [[unlikely]] {
+                if (count == cap) {
+                    return true;
+                }
+                if (count == 0) {
+                    std::fill(std::begin(seen), std::end(seen), bits);
+                }
+                seen[count++] = bits;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
 bool more_unique_than(std::span<const double> a, std::span<const double> b, size_t cap) {
+    if (cap < 8) {
+        return more_unique_than_small<8>(a, b, cap);
+    }
+    if (cap < 32) {
+        return more_unique_than_small<32>(a, b, cap);
+    }
     // Open addressing over the bit patterns; the table never holds more than cap + 1 values.
     size_t size = 16;
     while (size < 4 * (cap + 1)) {

@@ -99,6 +99,46 @@ TEST_SUITE("monitor") {
         CHECK(same);
     }
 
+    TEST_CASE("Texts: short values alike in their first and last bytes keep their own codes") {
+        // The recent-values cache keys a value of up to 16 bytes by two words that overlap
+        // and its size; values that share those words at other sizes, or differ only in the
+        // middle, must not share a code. Each set is pushed in turn many times, so that the
+        // cache is filled by one value and asked for another.
+        const std::vector<std::string> values = {"",
+                                                 "a",
+                                                 "aa",
+                                                 "aaa",
+                                                 "aba",
+                                                 "aab",
+                                                 "abcd",
+                                                 "abcde",
+                                                 "abXde",
+                                                 "abcdefg",
+                                                 "abcXefg",
+                                                 "abcdefgh",
+                                                 "abcdefghi",
+                                                 "abcdXfghi",
+                                                 "abcdefghijklmnop",
+                                                 "abcdefgXijklmnop",
+                                                 "abcdefghijklmnopq",
+                                                 "abcdefghijklmnoXq",
+                                                 std::string("ab\0cd", 5),
+                                                 std::string("ab\0d", 4),
+                                                 std::string("ab\0\0", 4)};
+        Texts t;
+        for (int pass = 0; pass < 50; ++pass) {
+            for (const auto& v : values) {
+                t.push_back(v);
+            }
+        }
+        CHECK(t.distinct() == values.size());
+        bool same = true;
+        for (size_t i = 0; i < t.size(); ++i) {
+            same = same && t[i] == values[i % values.size()] && t.code(i) == i % values.size();
+        }
+        CHECK(same);
+    }
+
     TEST_CASE("CSV and JSON lines append; a column some files lack is missing in their rows") {
         Dir d;
         d.write("a.csv", "x,plan\n1,basic\n,pro\n");

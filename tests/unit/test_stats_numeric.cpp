@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <random>
+#include <set>
 #include <vector>
 
 #include "stats/numeric.hpp"
@@ -53,4 +55,31 @@ TEST_CASE("unique counts stop at the cap and treat -0.0 as 0.0") {
     CHECK_FALSE(more_unique_than(a, {}, 4));
     CHECK(more_unique_than(a, std::vector<double>{9}, 4));
     CHECK_FALSE(more_unique_than({}, {}, 0));
+}
+
+TEST_CASE("unique counts agree with a set at every cap, small and large") {
+    // Caps under 8 and under 32 take the short-table paths, larger ones the hash table.
+    std::mt19937_64 rng(11);
+    for (const int distinct : {1, 2, 5, 6, 19, 20, 21, 40, 100}) {
+        std::uniform_int_distribution<int> pick(0, distinct - 1);
+        std::vector<double> a(500);
+        std::vector<double> b(300);
+        for (auto& x : a) {
+            x = pick(rng) * 0.5;
+        }
+        for (auto& x : b) {
+            x = pick(rng) * 0.5;
+        }
+        std::set<double> all(a.begin(), a.end());
+        all.insert(b.begin(), b.end());
+        for (const size_t cap : {0, 1, 4, 5, 7, 8, 19, 20, 31, 32, 50, 99}) {
+            CAPTURE(distinct);
+            CAPTURE(cap);
+            CHECK(more_unique_than(a, b, cap) == (all.size() > cap));
+            CHECK(more_unique_than(b, a, cap) == (all.size() > cap));
+        }
+    }
+    const std::vector<double> zeros = {0.0, -0.0, 0.0};
+    CHECK_FALSE(more_unique_than(zeros, {}, 1));
+    CHECK(more_unique_than(zeros, std::vector<double>{1.0}, 1));
 }
