@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <set>
 #include <vector>
@@ -25,6 +26,31 @@ TEST_CASE("the radix sort agrees with std::sort, negatives, zeros and infinities
         std::sort(expected.begin(), expected.end());
         sort_doubles(v);
         CHECK(v == expected);
+    }
+}
+
+TEST_CASE("the radix sort agrees with std::sort on large inputs of many shapes") {
+    // Wide and narrow ranges, few and many distinct values, negatives, and digits that every
+    // key shares (the passes that are skipped).
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> normal(50, 20);
+    std::uniform_int_distribution<int> small(0, 6);
+    for (const size_t n : {65535, 65536, 200000}) {
+        std::vector<std::vector<double>> cases(5, std::vector<double>(n));
+        for (size_t i = 0; i < n; ++i) {
+            cases[0][i] = normal(rng);                                  // a bell, both signs
+            cases[1][i] = small(rng);                                   // a handful of integers
+            cases[2][i] = std::round(normal(rng) * 100) / 100;          // two decimals
+            cases[3][i] = 1.0 + static_cast<double>(i % 1000) * 1e-12;  // a narrow range
+            cases[4][i] = i % 3 == 0 ? -1e300 : normal(rng) * 1e-300;   // far apart
+        }
+        for (auto& v : cases) {
+            auto expected = v;
+            std::sort(expected.begin(), expected.end());
+            sort_doubles(v);
+            CAPTURE(n);
+            CHECK(v == expected);
+        }
     }
 }
 
