@@ -152,6 +152,7 @@ void Accumulator::merge(Accumulator&& later, uint64_t offset) {
             // A value first seen in the later part that the earlier part has is one more
             // duplicate, at the position it was first seen in the later part.
             std::vector<std::pair<uint64_t, std::string>> found;
+            a.seen->reserve(a.seen->size() + b.seen->size());
             b.seen->for_each([&](std::string_view v, uint64_t pos) {
                 if (!a.seen->insert(v, pos + offset)) {
                     ++a.unique.count;
@@ -251,7 +252,37 @@ void Checker::begin_jsonl(uint64_t file) {
     m_key_cache.clear();
 }
 
+void Checker::sample_row(uint64_t bytes) {
+    m_sample_bytes += bytes;
+    if (++m_sample_rows < k_sample_rows || m_expect_bytes == 0 || m_sample_bytes == 0) {
+        return;
+    }
+    // 5 % over the estimate: rows a little longer than the first ones' still fit.
+    const double rows = static_cast<double>(m_expect_bytes) * static_cast<double>(m_sample_rows) /
+                        static_cast<double>(m_sample_bytes) * 1.05;
+    // An estimate past every row the bytes can hold (a row takes a byte at least) is not
+    // believed; nor one beyond 2^32 values, which would ask for 64 GiB of table at once.
+    const double cap = std::min(static_cast<double>(m_expect_bytes), 4294967296.0);
+    const auto want = static_cast<size_t>(std::min(rows, cap));
+    for (auto& plan : m_plans) {
+        if (plan.seen != nullptr) {
+            try {
+                plan.seen->reserve(plan.seen->size() + want);
+            } catch (const std::bad_alloc&) {
+                // the set grows as it goes instead
+            }
+        }
+    }
+}
+
 void Checker::row(uint64_t number, std::span<const std::string_view> fields) {
+    if (m_sample_rows < k_sample_rows) [[unlikely]] {
+        uint64_t bytes = fields.size();  // the delimiters and the newline
+        for (const auto& f : fields) {
+            bytes += f.size();
+        }
+        sample_row(bytes);
+    }
     const uint64_t pos = position(m_file, number);
     ++m_acc.rows;
     const size_t n = std::min(fields.size(), m_csv_map.size());
@@ -307,6 +338,13 @@ int Checker::column_of(std::string_view key, size_t index) {
 }
 
 void Checker::row(uint64_t number, std::span<const JsonField> fields) {
+    if (m_sample_rows < k_sample_rows) [[unlikely]] {
+        uint64_t bytes = 3;  // {}, the newline
+        for (const auto& f : fields) {
+            bytes += f.key.size() + f.text.size() + 6;  // quotes, colon, comma, a space
+        }
+        sample_row(bytes);
+    }
     const uint64_t pos = position(m_file, number);
     ++m_acc.rows;
     ++m_row;

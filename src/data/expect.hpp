@@ -101,6 +101,11 @@ class Checker : public CsvRowHandler, public JsonRowHandler {
     void begin_csv(const std::vector<std::string>& header, uint64_t file, bool first_part);
     void begin_jsonl(uint64_t file);
 
+    // The bytes this checker's file or part holds (0: unknown, as for gzip'd data): from those
+    // of its first rows it estimates its rows, and makes room for them in the `unique` sets
+    // once.
+    void expect_bytes(uint64_t bytes) { m_expect_bytes = bytes; }
+
     void row(uint64_t number, std::span<const std::string_view> fields) override;
     void row(uint64_t number, std::span<const JsonField> fields) override;
     // After the last row of a file or part: checks what is still held back.
@@ -143,6 +148,11 @@ class Checker : public CsvRowHandler, public JsonRowHandler {
     };
     void insert_unique(Pending& p);
     std::vector<std::pair<size_t, Pending>> m_csv_unique;  // field index, its held value
+    void sample_row(uint64_t bytes);
+    static constexpr uint64_t k_sample_rows = 4096;
+    uint64_t m_expect_bytes = 0;
+    uint64_t m_sample_rows = 0;  // rows measured so far, up to k_sample_rows
+    uint64_t m_sample_bytes = 0;
     std::vector<int> m_key_cache;         // JSON member index -> column seen there last
     std::vector<uint64_t> m_seen_in_row;  // JSON: the row each column was last seen in
     uint64_t m_row = 0;

@@ -91,8 +91,18 @@ bool UniqueSet::contains(std::string_view value) const {
     }
 }
 
-void UniqueSet::grow() {
-    std::vector<Slot, util::HugeAllocator<Slot>> old(m_slots.size() * 2);
+void UniqueSet::reserve(size_t values) {
+    size_t slots = m_slots.size();
+    while (values * 4 > slots * 3) {
+        slots *= 2;
+    }
+    if (slots > m_slots.size()) {
+        rehash(slots);
+    }
+}
+
+void UniqueSet::rehash(size_t slots) {
+    std::vector<Slot, util::HugeAllocator<Slot>> old(slots);
     old.swap(m_slots);
     const size_t mask = m_slots.size() - 1;
     for (const Slot& s : old) {

@@ -156,7 +156,8 @@ class Reading {
         }
         threads_used = std::max<unsigned>(threads_used, static_cast<unsigned>(parts));
         if (parts == 1) {
-            return whole(job, digest, regular && size >= (uint64_t{8} << 20));
+            return whole(job, digest, regular && !job.gzip ? size : 0,
+                         regular && size >= (uint64_t{8} << 20));
         }
         return split(job, size, static_cast<size_t>(parts));
     }
@@ -168,13 +169,16 @@ class Reading {
         }
     }
 
-    std::optional<DataProblem> whole(const FileJob& job, store::Sha256* digest, bool big) {
+    // bytes: the data's size, when known.
+    std::optional<DataProblem> whole(const FileJob& job, store::Sha256* digest, uint64_t bytes,
+                                     bool big) {
         SourceOptions so;
         so.gzip = job.gzip;
         so.digest = digest;
         so.progress = &m_done;
         auto source = open_source(job.path, job.display, so);
         Checker checker(m_rules, m_acc);
+        checker.expect_bytes(bytes);
         std::vector<Part> parts(1);
         std::vector<std::function<void()>> work{[&] {
             if (job.format == "csv") {
@@ -265,6 +269,9 @@ class Reading {
         work[0] = [&] {
             // Always give the next parts their start, even when this one fails.
             Checker checker(m_rules, m_acc);
+            // The first part's `unique` sets take every later part's values in the end: room
+            // for the whole file's.
+            checker.expect_bytes(size);
             sources[0] = source_for(0, 0);
             if (csv) {
                 CsvOptions co;
@@ -338,6 +345,7 @@ class Reading {
                 parts[i].begin = begin;
                 Accumulator& acc = accs[i - 1];
                 Checker checker(m_rules, acc);
+                checker.expect_bytes((i + 1 < n ? at[i + 1] : size) - std::min(begin, at[i + 1]));
                 sources[i] = source_for(i, begin);
                 if (csv) {
                     const std::vector<std::string> header = header_f.get();

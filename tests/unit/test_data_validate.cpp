@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
 #include "data/expect.hpp"
+#include "data/unique.hpp"
 #include "data/validate.hpp"
 
 using namespace mloop;
@@ -257,8 +259,10 @@ TEST_SUITE("data") {
         std::mt19937 rng(3);
         std::string csv = "id,age,fee,plan,email,when,flag\n";
         std::string jsonl;
-        for (int i = 0; i < 4000; ++i) {
-            const std::string id = "c" + std::to_string(rng() % 3500);
+        // Enough rows for each part of two to estimate its rows from its first 4096 and make
+        // room for them in the `unique` set.
+        for (int i = 0; i < 12000; ++i) {
+            const std::string id = "c" + std::to_string(rng() % 10500);
             const int age = static_cast<int>(rng() % 100);
             std::string email = "u" + std::to_string(i) + "@x";
             if (rng() % 7 == 0) {
@@ -282,6 +286,30 @@ TEST_SUITE("data") {
                 CHECK(stable(r) == one);
             }
         }
+    }
+
+    TEST_CASE("validate: the unique set keeps what it holds when it makes room") {
+        UniqueSet u;
+        for (int i = 0; i < 1000; ++i) {
+            CHECK(u.insert("v" + std::to_string(i), static_cast<uint64_t>(i)));
+        }
+        const size_t before = u.memory();
+        u.reserve(100000);
+        CHECK(u.memory() > before);
+        CHECK(u.size() == 1000);
+        u.reserve(10);  // never shrinks
+        bool all = true;
+        for (int i = 0; i < 1000; ++i) {
+            all = all && u.contains("v" + std::to_string(i));
+        }
+        CHECK(all);
+        CHECK_FALSE(u.insert("v7", 5000));
+        CHECK(u.insert("v1000", 5001));
+        std::map<std::string, uint64_t> seen;
+        u.for_each([&](std::string_view v, uint64_t pos) { seen[std::string(v)] = pos; });
+        CHECK(seen.size() == 1001);
+        CHECK(seen["v7"] == 7);
+        CHECK(seen["v1000"] == 5001);
     }
 
     TEST_CASE("validate: an error in a later part is located in the whole file") {
