@@ -75,6 +75,7 @@ class MonitorCommand : public Command {
             ctx.out.raw(monitor::grafana_dashboard(project.name));
             return 0;
         }
+        monitor::use_one_heap();  // before the session's thread
         auto runner = process::make_posix_runner();
         GatesReporter reporter(ctx.out);
         train::Session s = train::open_session(config::load_project(ctx.project_file()),

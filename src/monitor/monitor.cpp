@@ -93,7 +93,7 @@ bool any_present(const Column& c) {
 // madvise, as Debian's does): a fault per 2 MiB. Advice only; the process ends with the command.
 void prepare_heap(uint64_t data_bytes) {
     const uint64_t room = std::min<uint64_t>(4 * data_bytes + (256 << 20), uint64_t{1} << 36);
-    ::mallopt(M_ARENA_MAX, 1);
+    use_one_heap();
     ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: bigger blocks are mapped anyway
     ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
     ::mallopt(M_TOP_PAD, static_cast<int>(std::min<uint64_t>(room, 1 << 30)));
@@ -728,6 +728,10 @@ void rewrite(train::Session& s, const Report& r) {
             .bind_all(text, r.path.string(), r.id)
             .run();
     });
+}
+
+void use_one_heap() {
+    ::mallopt(M_ARENA_MAX, 1);
 }
 
 Report monitor(train::Session& s, const Options& o) {

@@ -113,6 +113,12 @@ struct Report {
     int64_t created_at = 0;           // ms since the epoch
 };
 
+// Has every thread allocate from the one heap that monitor() readies for its data (glibc's
+// main arena). Before any thread starts: the session's git thread would otherwise make a second
+// arena, which the reading threads then share, on 4 KiB pages without the heap's advice (8 000
+// page faults of a million-row run). Process-wide; for the monitor command.
+void use_one_heap();
+
 Report monitor(train::Session& s, const Options& options);
 // Writes the report's files (JSON, HTML, the --report copy) and its registry row; again after
 // the report changed (alerts sent), so all of them say the same.

@@ -103,11 +103,7 @@ double wasserstein_sorted(std::span<const double> u, std::span<const double> v) 
         c[s].fv = static_cast<double>(c[s].q) / dn2;
         take(c[s]);  // value k
     }
-    thread_local std::vector<double> t_terms;
-    if (t_terms.size() < terms) {
-        t_terms.resize(terms);
-    }
-    double* out = t_terms.data();
+    double* out = thread_scratch(terms);
     for (size_t j = 0; j < len; ++j) {
         for (size_t s = 0; s < k_streams; ++s) {
             out[s * len + j] = term(c[s]);

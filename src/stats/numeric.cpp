@@ -87,8 +87,13 @@ class Scratch {
 
 thread_local Scratch t_keys;
 thread_local Scratch t_tmp;
+thread_local Scratch t_work;
 
 }  // namespace
+
+double* thread_scratch(size_t n) {
+    return reinterpret_cast<double*>(t_work.get(n));
+}
 
 double numpy_sum(std::span<const double> values) {
     return pairwise(values.data(), values.size());
@@ -174,20 +179,16 @@ void sort_doubles(std::vector<double>& values) {
 
 FiniteValues finite_values(std::span<const double> column) {
     FiniteValues out;
-    out.values.resize(column.size());
-    // Written without a branch per value (each value is stored, and kept by moving on).
-    double* to = out.values.data();
-    size_t kept = 0;
-    uint64_t nan = 0;
+    out.values.reserve(column.size());
     for (const double v : column) {
-        to[kept] = v;
-        const bool finite = std::isfinite(v);
-        kept += finite ? 1 : 0;
-        nan += std::isnan(v) ? 1 : 0;
+        if (std::isfinite(v)) {
+            out.values.push_back(v);
+        } else if (std::isnan(v)) {
+            ++out.missing;
+        } else {
+            ++out.infinite;
+        }
     }
-    out.values.resize(kept);
-    out.missing = nan;
-    out.infinite = column.size() - kept - nan;
     return out;
 }
 
