@@ -195,26 +195,24 @@ FiniteValues finite_values(std::span<const double> column) {
 namespace {
 
 // more_unique_than for the small caps of the auto rule (5) and of binning (20): each value is
-// compared with every slot of a short table at once (vector compares, no branch to mispredict:
-// a column of a handful of values reads to its end, and hashing each value was most of that).
-// Slots not yet filled hold a copy of the first value, which compares like it.
+// compared with each value seen so far, without a branch on the outcome (a column of a
+// handful of values reads to its end, and hashing each value, or a mispredicted early exit,
+// was most of that).
 template <size_t N>
 bool more_unique_than_small(std::span<const double> a, std::span<const double> b, size_t cap) {
+    static_assert(N <= 32);
     uint64_t seen[N] = {};
     size_t count = 0;
     for (const auto side : {a, b}) {
         for (const double v : side) {
             const auto bits = std::bit_cast<uint64_t>(v + 0.0);  // -0.0 + 0.0 is +0.0
-            bool found = false;
-            for (size_t i = 0; i < N; ++i) {
-                found |= seen[i] == bits;
+            uint32_t match = 0;
+            for (size_t i = 0; i < count; ++i) {
+                match |= static_cast<uint32_t>(seen[i] == bits) << i;
             }
-            if (count == 0 || !found) [[unlikely]] {
+            if (static_cast<size_t>(std::countr_zero(match)) >= count) [[unlikely]] {
                 if (count == cap) {
                     return true;
-                }
-                if (count == 0) {
-                    std::fill(std::begin(seen), std::end(seen), bits);
                 }
                 seen[count++] = bits;
             }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -110,6 +111,54 @@ TEST_CASE("wasserstein's streamed merge equals the plain one bit for bit") {
     }
     const std::vector<double> same = {1, 2, 3};
     CHECK(wasserstein_sorted(same, same) == 0.0);
+}
+
+TEST_CASE("values are binned in order of first appearance, few or many, -0.0 as 0.0") {
+    // Up to 32 distinct values take the vector-compare path, more the hash table; both must
+    // give the bins a plain map gives.
+    std::mt19937_64 rng(9);
+    for (const int distinct : {1, 2, 5, 20, 31, 32, 33, 100}) {
+        std::uniform_int_distribution<int> pick(0, distinct - 1);
+        std::vector<double> a(700);
+        std::vector<double> b(400);
+        for (auto& x : a) {
+            x = pick(rng) - distinct / 2;
+        }
+        for (auto& x : b) {
+            x = pick(rng) - distinct / 2;
+        }
+        a[0] = 0.5;  // first, and not 0: keys not yet seen must not match 0.0
+        a[1] = -0.0;
+        b[0] = 0.0;
+        std::vector<double> values;
+        std::vector<uint64_t> ref;
+        std::vector<uint64_t> cur;
+        auto count = [&](const std::vector<double>& s, bool is_ref) {
+            for (const double x : s) {
+                const auto at = std::find(values.begin(), values.end(), x + 0.0);
+                size_t i = static_cast<size_t>(at - values.begin());
+                if (at == values.end()) {
+                    values.push_back(x + 0.0);
+                    ref.push_back(0);
+                    cur.push_back(0);
+                }
+                ++(is_ref ? ref : cur)[i];
+            }
+        };
+        count(a, true);
+        count(b, false);
+        const Bins bins = bin_values(a, b);
+        CAPTURE(distinct);
+        CHECK(bins.kind == Bins::Kind::values);
+        CHECK(bins.values == values);
+        CHECK(bins.reference == ref);
+        CHECK(bins.current == cur);
+        CHECK(bins.reference_total == a.size());
+        CHECK(bins.current_total == b.size());
+        for (const double v : bins.values) {
+            CHECK_FALSE((v == 0 && std::signbit(v)));  // 0.0, not -0.0
+        }
+    }
 }
 
 TEST_CASE("categorical distances match scipy and Evidently") {
