@@ -2,6 +2,11 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "error/error.hpp"
+#include "util/text.hpp"
+
 namespace mloop::config {
 
 const char* column_type_name(ColumnType t) {
@@ -65,6 +70,23 @@ const Environment* Project::environment(std::string_view n) const {
     auto it =
         std::find_if(envs.begin(), envs.end(), [&](const Environment& e) { return e.name == n; });
     return it == envs.end() ? nullptr : &*it;
+}
+
+const Environment& Project::require_environment(const std::string& wanted) const {
+    if (const Environment* env = environment(wanted)) {
+        return *env;
+    }
+    std::vector<std::string> names;
+    if (deploy) {
+        for (const auto& e : deploy->environments) {
+            names.push_back(e.name);
+        }
+    }
+    const std::string guess = util::did_you_mean(wanted, names);
+    throw error::UsageError(fmt::format("no environment '{}' in {}{}{}", wanted, display_file,
+                                        guess.empty() ? "" : "; ", guess),
+                            names.empty() ? "add it under deploy.environments"
+                                          : "environments: " + util::join(names, ", "));
 }
 
 std::vector<std::string> Project::feature_names() const {

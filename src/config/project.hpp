@@ -276,6 +276,9 @@ struct Project {
 
     const Dataset* dataset(std::string_view name) const;
     const Environment* environment(std::string_view name) const;
+    // The environment `wanted`, or a UsageError naming the project file, with a guess at the
+    // name meant and the environments there are (deploy, rollback, status and monitor).
+    const Environment& require_environment(const std::string& wanted) const;
     // The feature columns: `features`, or the schema's columns minus target and unique ones.
     std::vector<std::string> feature_names() const;
 };

@@ -32,22 +32,7 @@ using util::ms_since;
 namespace {
 
 const config::Environment& environment(const train::Session& s, const std::string& name) {
-    const config::Environment* env = s.project.environment(name);
-    if (env == nullptr) {
-        std::vector<std::string> names;
-        if (s.project.deploy) {
-            for (const auto& e : s.project.deploy->environments) {
-                names.push_back(e.name);
-            }
-        }
-        const std::string guess = util::did_you_mean(name, names);
-        throw error::UsageError(
-            fmt::format("no environment '{}' in {}{}{}", name, s.project.display_file,
-                        guess.empty() ? "" : "; ", guess),
-            names.empty() ? "add it under deploy.environments"
-                          : "environments: " + util::join(names, ", "));
-    }
-    return *env;
+    return s.project.require_environment(name);
 }
 
 bool is_kubernetes(const config::Environment& env) {

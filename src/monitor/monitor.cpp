@@ -764,11 +764,7 @@ Report monitor(train::Session& s, const Options& o) {
     // The environment, what serves there, and its version.
     const config::Environment* env = nullptr;
     if (!o.env.empty()) {
-        env = p.environment(o.env);
-        if (env == nullptr) {
-            throw error::UsageError(
-                fmt::format("no environment '{}' in {}", o.env, p.display_file));
-        }
+        env = &p.require_environment(o.env);
         r.deployment = registry::Deployments(db).current(o.env);
         if (r.deployment) {
             r.version =

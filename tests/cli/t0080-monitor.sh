@@ -158,9 +158,16 @@ with open(\"odd.csv\", \"w\") as f:
     run mloop monitor --current "nothing-*.csv" &&
     expect_code 2 &&
     expect_stderr_contains "no data at '"'"'nothing-*.csv'"'"'" &&
+    n=$(sql "select count(*) from monitor_reports") &&
     run mloop monitor nowhere &&
     expect_code 2 &&
-    [ "$(sql "select count(*) from monitor_reports")" -ge 4 ] &&
+    expect_stderr_contains "no environment '"'"'nowhere'"'"' in mloop.yaml" &&
+    expect_stderr_contains "hint: environments: local, staging, production" &&
+    run mloop monitor staing &&
+    expect_code 2 &&
+    expect_stderr_contains "did you mean '"'"'staging'"'"'?" &&
+    [ "$(sql "select count(*) from monitor_reports")" = "$n" ] &&
+    [ "$n" -ge 4 ] &&
     run mloop fsck &&
     expect_code 0
 '
