@@ -102,11 +102,14 @@ class MonitorCommand : public Command {
         }
         std::vector<std::string> export_failed;
         const auto exported = monitor::export_metrics(s, r, export_failed);
+        if (!ctx.out.json()) {
+            print(ctx, r);
+        }
+        // After the table, which they follow on a terminal.
         for (const auto& line : exported) {
             ctx.out.note(line);
         }
         if (!ctx.out.json()) {
-            print(ctx, r);
             for (const auto& x : sent) {
                 ctx.out.note(
                     x.ok ? fmt::format("alert sent: {} {}", x.kind, x.target)

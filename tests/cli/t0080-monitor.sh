@@ -67,6 +67,11 @@ test_expect_success 'data like the reference: no drift, exit 0; performance not 
     run mloop monitor --current data/eval.csv &&
     expect_code 0 &&
     expect_stderr_contains "note: performance not computed" &&
+    expect_stderr_contains "metrics written to metrics/mloop.prom" &&
+    mloop monitor --current data/eval.csv >both.txt 2>&1 &&
+    table=$(grep -n "^FEATURE" both.txt | cut -d: -f1) &&
+    written=$(grep -n "^metrics written to" both.txt | cut -d: -f1) &&
+    [ -n "$table" ] && [ -n "$written" ] && [ "$table" -lt "$written" ] &&
     cp data/train.csv ref@1.csv &&
     run mloop --json monitor --reference ref@1.csv --current data/eval.csv &&
     expect_code 0 &&
