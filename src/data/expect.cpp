@@ -253,24 +253,37 @@ void Checker::begin_jsonl(uint64_t file) {
 }
 
 void Checker::sample_row(uint64_t bytes) {
+    if (m_sample_rows == 0) {
+        m_seen_before.clear();
+        for (const auto& plan : m_plans) {
+            m_seen_before.push_back(plan.seen != nullptr ? plan.seen->size() : 0);
+        }
+    }
     m_sample_bytes += bytes;
     if (++m_sample_rows < k_sample_rows || m_expect_bytes == 0 || m_sample_bytes == 0) {
         return;
     }
-    // 5 % over the estimate: rows a little longer than the first ones' still fit.
-    const double rows = static_cast<double>(m_expect_bytes) * static_cast<double>(m_sample_rows) /
-                        static_cast<double>(m_sample_bytes) * 1.05;
-    // An estimate past every row the bytes can hold (a row takes a byte at least) is not
-    // believed; nor one beyond 2^32 values, which would ask for 64 GiB of table at once.
-    const double cap = std::min(static_cast<double>(m_expect_bytes), 4294967296.0);
-    const auto want = static_cast<size_t>(std::min(rows, cap));
-    for (auto& plan : m_plans) {
-        if (plan.seen != nullptr) {
-            try {
-                plan.seen->reserve(plan.seen->size() + want);
-            } catch (const std::bad_alloc&) {
-                // the set grows as it goes instead
-            }
+    // 5 % over the estimate: rows a little longer than the first ones' still fit. An estimate
+    // past every row the bytes can hold (a row takes a byte at least) is not believed.
+    const double rows =
+        std::min(static_cast<double>(m_expect_bytes) * static_cast<double>(m_sample_rows) /
+                     static_cast<double>(m_sample_bytes) * 1.05,
+                 static_cast<double>(m_expect_bytes));
+    for (size_t i = 0; i < m_plans.size(); ++i) {
+        UniqueSet* seen = m_plans[i].seen;
+        if (seen == nullptr) {
+            continue;
+        }
+        // Room for as many distinct values as the first rows promise at their rate, so that
+        // memory stays in proportion to the distinct values: a column of a few values repeated
+        // reserves little. (Capped at 2^32 values, which would be a 64 GiB table.)
+        const double share = static_cast<double>(seen->size() - m_seen_before[i]) /
+                             static_cast<double>(m_sample_rows);
+        const auto want = static_cast<size_t>(std::min(rows * share, 4294967296.0));
+        try {
+            seen->reserve(seen->size() + want);
+        } catch (const std::bad_alloc&) {
+            // the set grows as it goes instead
         }
     }
 }

@@ -102,8 +102,8 @@ class Checker : public CsvRowHandler, public JsonRowHandler {
     void begin_jsonl(uint64_t file);
 
     // The bytes this checker's file or part holds (0: unknown, as for gzip'd data): from those
-    // of its first rows it estimates its rows, and makes room for them in the `unique` sets
-    // once.
+    // of its first rows it estimates its rows, and makes room in the `unique` sets once for
+    // the distinct values they promise at the rate of the first rows.
     void expect_bytes(uint64_t bytes) { m_expect_bytes = bytes; }
 
     void row(uint64_t number, std::span<const std::string_view> fields) override;
@@ -153,6 +153,7 @@ class Checker : public CsvRowHandler, public JsonRowHandler {
     uint64_t m_expect_bytes = 0;
     uint64_t m_sample_rows = 0;  // rows measured so far, up to k_sample_rows
     uint64_t m_sample_bytes = 0;
+    std::vector<size_t> m_seen_before;    // per column: its unique set's size before the sample
     std::vector<int> m_key_cache;         // JSON member index -> column seen there last
     std::vector<uint64_t> m_seen_in_row;  // JSON: the row each column was last seen in
     uint64_t m_row = 0;

@@ -312,6 +312,34 @@ TEST_SUITE("data") {
         CHECK(seen["v1000"] == 5001);
     }
 
+    TEST_CASE("validate: the unique set makes room for the distinct values the rows promise") {
+        // From its first 4096 rows a checker reserves for the distinct values at their rate:
+        // 20 000 rows of 7 values keep a small table, 20 000 distinct ones a large one.
+        TempDir t;
+        std::string few = "id\n";
+        std::string many = "id\n";
+        for (int i = 0; i < 20000; ++i) {
+            few += "v" + std::to_string(i % 7) + "\n";
+            many += "v" + std::to_string(i) + "\n";
+        }
+        write(t.path / "few.csv", few);
+        write(t.path / "many.csv", many);
+        config::Schema s;
+        auto id = column("id", config::ColumnType::string);
+        id.unique = true;
+        s.columns = {id};
+        auto bytes = [&](const char* name) {
+            const auto j = to_json(check(s, t.path / name));
+            return j["unique"][0]["bytes"].get<uint64_t>();
+        };
+        const uint64_t small = bytes("few.csv");
+        const uint64_t large = bytes("many.csv");
+        CHECK(small < 256 * 1024);
+        CHECK(large >= 20000 * 16);  // a slot of 16 bytes for each value, at least
+        CHECK(find(check(s, t.path / "few.csv"), "unique", "id").failed == 20000 - 7);
+        CHECK(find(check(s, t.path / "many.csv"), "unique", "id").failed == 0);
+    }
+
     TEST_CASE("validate: an error in a later part is located in the whole file") {
         TempDir t;
         std::string csv = "id,age\n";
