@@ -216,14 +216,13 @@ void histogram_counts(std::span<const double> values, std::span<const double> ed
 
 namespace {
 
-// bin_values for samples of at most 32 distinct values (what bin_numeric sends it: 20 at most):
-// each value is compared with every key seen so far, the first match taken from a bit mask (no
-// hashing, no branch on the outcome to mispredict). Nothing when there are more: the caller
-// counts by hash instead.
+// bin_values for samples of at most 32 distinct values (what bin_numeric sends it: 20 at most),
+// the keys seen in a short list (first_match). Nothing when there are more: the caller counts
+// by hash instead.
 std::optional<Bins> bin_few_values(std::span<const double> reference,
                                    std::span<const double> current) {
     constexpr size_t k_max = 32;
-    uint64_t keys[k_max] = {};
+    uint64_t keys[k_max];
     size_t n = 0;
     Bins b;
     b.kind = Bins::Kind::values;
@@ -231,11 +230,7 @@ std::optional<Bins> bin_few_values(std::span<const double> reference,
         auto& counts = is_ref ? b.reference : b.current;
         for (const double x : is_ref ? reference : current) {
             const uint64_t k = value_key(x);
-            uint32_t match = 0;
-            for (size_t i = 0; i < n; ++i) {
-                match |= static_cast<uint32_t>(keys[i] == k) << i;
-            }
-            size_t at = static_cast<size_t>(std::countr_zero(match));
+            size_t at = first_match(keys, n, k);
             if (at >= n) [[unlikely]] {
                 if (n == k_max) {
                     return std::nullopt;

@@ -1,6 +1,5 @@
 #include "stats/numeric.hpp"
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -192,43 +191,23 @@ FiniteValues finite_values(std::span<const double> column) {
     return out;
 }
 
-namespace {
-
-// more_unique_than for the small caps of the auto rule (5) and of binning (20): each value is
-// compared with each value seen so far, without a branch on the outcome (a column of a
-// handful of values reads to its end, and hashing each value, or a mispredicted early exit,
-// was most of that).
-template <size_t N>
-bool more_unique_than_small(std::span<const double> a, std::span<const double> b, size_t cap) {
-    static_assert(N <= 32);
-    uint64_t seen[N] = {};
-    size_t count = 0;
-    for (const auto side : {a, b}) {
-        for (const double v : side) {
-            const auto bits = std::bit_cast<uint64_t>(v + 0.0);  // -0.0 + 0.0 is +0.0
-            uint32_t match = 0;
-            for (size_t i = 0; i < count; ++i) {
-                match |= static_cast<uint32_t>(seen[i] == bits) << i;
-            }
-            if (static_cast<size_t>(std::countr_zero(match)) >= count) [[unlikely]] {
-                if (count == cap) {
-                    return true;
+bool more_unique_than(std::span<const double> a, std::span<const double> b, size_t cap) {
+    if (cap < 32) {
+        // The caps of the auto rule (5) and of binning (20): the values seen, in a short list.
+        uint64_t seen[32];
+        size_t count = 0;
+        for (const auto side : {a, b}) {
+            for (const double v : side) {
+                const auto bits = std::bit_cast<uint64_t>(v + 0.0);  // -0.0 + 0.0 is +0.0
+                if (first_match(seen, count, bits) >= count) [[unlikely]] {
+                    if (count == cap) {
+                        return true;
+                    }
+                    seen[count++] = bits;
                 }
-                seen[count++] = bits;
             }
         }
-    }
-    return false;
-}
-
-}  // namespace
-
-bool more_unique_than(std::span<const double> a, std::span<const double> b, size_t cap) {
-    if (cap < 8) {
-        return more_unique_than_small<8>(a, b, cap);
-    }
-    if (cap < 32) {
-        return more_unique_than_small<32>(a, b, cap);
+        return false;
     }
     // Open addressing over the bit patterns; the table never holds more than cap + 1 values.
     size_t size = 16;

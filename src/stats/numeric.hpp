@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -53,6 +54,17 @@ double numpy_sum_stream(size_t n, Next& next) {
 // np.mean and np.std (ddof 0) in NumPy's order: sum / n, then the sum of squared deviations.
 double numpy_mean(std::span<const double> values);
 double numpy_std(std::span<const double> values);
+
+// The first of keys[0, n) equal to `key`, or n or more when none is (n <= 32). Compares with
+// every key without a branch on the outcome: for the few distinct values of a column, read to
+// its end, where hashing each value or a mispredicted early exit cost most of the time.
+inline size_t first_match(const uint64_t* keys, size_t n, uint64_t key) {
+    uint32_t match = 0;
+    for (size_t i = 0; i < n; ++i) {
+        match |= static_cast<uint32_t>(keys[i] == key) << i;
+    }
+    return static_cast<size_t>(std::countr_zero(match));
+}
 
 // Working memory for n doubles, this thread's, kept from call to call and on huge pages (a
 // fresh 16 MB on 4 KiB pages faulted 4 096 times, a tenth of a second in a VM). Valid until
