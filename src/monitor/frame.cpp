@@ -153,21 +153,22 @@ class Builder {
         if (c.numeric) {
             double v = std::numeric_limits<double>::quiet_NaN();
             if (!missing) {
-                if (data::parse_float(text, v)) {
-                } else if (const auto y = special_number(text)) {
-                    v = *y;
-                } else {
-                    // Not numeric after all: kept as text from here, and read again if a
-                    // value before this one was kept only as a number (not so when this is
-                    // the first value, as for most text columns).
-                    const auto before = c.missing.end() - 1;
-                    if (!c.has_text && std::find(c.missing.begin(), before, 0) != before) {
-                        m_retype.insert(c.name);
+                if (!data::parse_float(text, v)) {
+                    if (const auto y = special_number(text)) {
+                        v = *y;
+                    } else {
+                        // Not numeric after all: kept as text from here, and read again if a
+                        // value before this one was kept only as a number (not so when this is
+                        // the first value, as for most text columns).
+                        const auto before = c.missing.end() - 1;
+                        if (!c.has_text && std::find(c.missing.begin(), before, 0) != before) {
+                            m_retype.insert(c.name);
+                        }
+                        c.numeric = false;
+                        c.has_text = true;
+                        c.values = {};
+                        c.text.resize(c.missing.size() - 1);
                     }
-                    c.numeric = false;
-                    c.has_text = true;
-                    c.values = {};
-                    c.text.resize(c.missing.size() - 1);
                 }
             }
             if (c.numeric) {
