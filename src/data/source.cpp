@@ -33,7 +33,8 @@ class FileSource : public Source {
           m_digest(o.digest),
           m_final_end(o.final_end),
           m_progress(o.progress),
-          m_cancel(o.cancel) {
+          m_cancel(o.cancel),
+          m_range(o.range) {
         m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd < 0) {
             unreadable(m_display, errno);
@@ -60,6 +61,9 @@ class FileSource : public Source {
     size_t read(char* dst, size_t n) override {
         if (m_cancel != nullptr && m_cancel->load(std::memory_order_relaxed)) {
             throw ReadCancelled();
+        }
+        if (m_range != nullptr) {
+            return read_range(dst, n);
         }
         if (m_at >= m_end && m_final_end) {
             m_end = m_final_end();
@@ -96,15 +100,49 @@ class FileSource : public Source {
     }
 
   private:
+    // From the shared range: all the bytes taken are read (or the file ends).
+    size_t read_range(char* dst, size_t n) {
+        if (m_ended) {
+            return 0;
+        }
+        const auto [from, count] = m_range->take(n);
+        size_t done = 0;
+        while (done < count) {
+            const ssize_t got =
+                ::pread(m_fd, dst + done, count - done, static_cast<off_t>(from + done));
+            if (got < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                unreadable(m_display, errno);
+            }
+            if (got == 0) {  // shorter than it was
+                m_ended = true;
+                break;
+            }
+            done += static_cast<size_t>(got);
+        }
+        m_consumed += done;
+        if (m_progress != nullptr) {
+            m_progress->fetch_add(done, std::memory_order_relaxed);
+        }
+        if (m_digest != nullptr) {
+            m_digest->update(dst, done);
+        }
+        return done;
+    }
+
     std::string m_display;
     int m_fd = -1;
     bool m_seekable = false;
+    bool m_ended = false;
     uint64_t m_at;
     uint64_t m_end;
     store::Sha256* m_digest;
     std::function<uint64_t()> m_final_end;
     std::atomic<uint64_t>* m_progress;
     const std::atomic<bool>* m_cancel;
+    SharedRange* m_range;
 };
 
 // Inflates gzip (or zlib) data as it is read; concatenated gzip members are read one after the
@@ -195,6 +233,17 @@ std::unique_ptr<Source> open_source(const std::filesystem::path& path, const std
         return file;
     }
     return std::make_unique<GzipSource>(std::move(file), display);
+}
+
+ReadFd::ReadFd(const std::filesystem::path& path, const std::string& display)
+    : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (m_fd < 0) {
+        unreadable(display, errno);
+    }
+}
+
+ReadFd::~ReadFd() {
+    ::close(m_fd);
 }
 
 uint64_t count_quotes(int fd, uint64_t begin, uint64_t end, const std::string& display,

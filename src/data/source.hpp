@@ -9,9 +9,11 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "error/error.hpp"
 
@@ -68,6 +70,40 @@ class Source {
 
 constexpr uint64_t k_to_end = std::numeric_limits<uint64_t>::max();
 
+// A byte range of a file being read that another thread may take the rest of: the reader takes
+// bytes from its front, and a thread with nothing left to do cuts it short and reads the part
+// after the cut itself (mloop monitor's readers share the work so).
+class SharedRange {
+  public:
+    SharedRange(uint64_t begin, uint64_t end) : m_at(begin), m_end(end) {}
+    // Takes up to n bytes from the front: their offset, and how many (0: the range is read).
+    std::pair<uint64_t, size_t> take(size_t n) {
+        const std::lock_guard lock(m_mutex);
+        const auto count = static_cast<size_t>(std::min<uint64_t>(n, m_end - m_at));
+        const uint64_t from = m_at;
+        m_at += count;
+        return {from, count};
+    }
+    // Where the bytes not yet taken begin and end.
+    std::pair<uint64_t, uint64_t> left() const {
+        const std::lock_guard lock(m_mutex);
+        return {m_at, m_end};
+    }
+    // Ends the range at `at` when nothing at or after it is taken yet: the end it had, if so.
+    std::optional<uint64_t> cut(uint64_t at) {
+        const std::lock_guard lock(m_mutex);
+        if (at < m_at || at >= m_end) {
+            return std::nullopt;
+        }
+        return std::exchange(m_end, at);
+    }
+
+  private:
+    mutable std::mutex m_mutex;
+    uint64_t m_at;
+    uint64_t m_end;
+};
+
 struct SourceOptions {
     bool gzip = false;
     uint64_t begin = 0;               // byte range of the file (uncompressed files only)
@@ -78,11 +114,27 @@ struct SourceOptions {
     std::function<uint64_t()> final_end;
     std::atomic<uint64_t>* progress = nullptr;  // bytes of the file read, added as they are
     const std::atomic<bool>* cancel = nullptr;  // when set, the next read throws ReadCancelled
+    // Instead of begin and end (a regular, uncompressed file): the range, read as it is left.
+    SharedRange* range = nullptr;
 };
 
 // Opens `path` (shown as `display` in messages). Throws UsageError when it cannot be opened.
 std::unique_ptr<Source> open_source(const std::filesystem::path& path, const std::string& display,
                                     const SourceOptions& options);
+
+// A file opened for reading, closed with the object: the descriptor the offset finders below
+// read through. Throws UsageError naming `display` when it cannot be opened.
+class ReadFd {
+  public:
+    ReadFd(const std::filesystem::path& path, const std::string& display);
+    ~ReadFd();
+    ReadFd(const ReadFd&) = delete;
+    ReadFd& operator=(const ReadFd&) = delete;
+    int get() const { return m_fd; }
+
+  private:
+    int m_fd;
+};
 
 // Counts the '"' bytes in [begin, end) of a regular file: their parity is whether a CSV split
 // there falls inside a quoted field. Reads 1 MiB at a time through `fd`; throws ReadCancelled

@@ -49,23 +49,6 @@ struct FileJob {
     throw error::UsageError(fmt::format("cannot read '{}': {}", display, util::errno_message(err)));
 }
 
-class Fd {
-  public:
-    Fd(const fs::path& path, const std::string& display)
-        : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-        if (m_fd < 0) {
-            unreadable(display, errno);
-        }
-    }
-    ~Fd() { ::close(m_fd); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-
-  private:
-    int m_fd;
-};
-
 // One file's share of the work: its reader, and what its rows were checked into.
 struct Part {
     uint64_t begin = 0;
@@ -221,7 +204,7 @@ class Reading {
     // counts the quotes of the range before its own, so each counts 1/n of the file.
     std::optional<DataProblem> split(const FileJob& job, uint64_t size, size_t n) {
         const bool csv = job.format == "csv";
-        Fd fd(job.path, job.display);
+        ReadFd fd(job.path, job.display);
         std::vector<uint64_t> at(n + 1);
         for (size_t i = 0; i <= n; ++i) {
             at[i] = size * i / n;

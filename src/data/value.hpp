@@ -52,7 +52,7 @@ bool parse_float_slow(std::string_view s, double& out);
 // A decimal number as C's strtod reads it, without hexadecimal: [+-]digits[.digits][e[+-]digits]
 // (".5" and "5." too). NaN and infinity, spelled or reached by overflow, are not finite and so
 // not accepted.
-inline bool parse_float(std::string_view s, double& out) {
+[[gnu::always_inline]] inline bool parse_float(std::string_view s, double& out) {
     // Clinger's fast path: at most 15 digits and no exponent, so the digits as an integer and
     // the power of ten are both exact doubles and one division rounds correctly. The rest goes
     // to fast_float.

@@ -4,6 +4,7 @@
 // .gz). Several files are appended; a column some lack is missing in their rows.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -36,7 +37,7 @@ class Texts {
     }
     uint32_t code(size_t i) const { return m_codes[i]; }
     void reserve(size_t cells) { m_codes.reserve(cells); }
-    void push_back(std::string_view s) { m_codes.push_back(code_of(s)); }
+    [[gnu::always_inline]] void push_back(std::string_view s) { m_codes.push_back(code_of(s)); }
     // Replaces the last cell.
     void set_last(std::string_view s) { m_codes.back() = code_of(s); }
     // Cuts to n cells, or pads with empty ones.
@@ -49,9 +50,11 @@ class Texts {
     }
     // Keeps the cells where keep[i] is true.
     void filter(const std::vector<uint8_t>& keep);
+    // Appends `other`'s cells (its codes turned into this dictionary's).
+    void append(const Texts& other);
 
   private:
-    uint32_t code_of(std::string_view s) {
+    [[gnu::always_inline]] uint32_t code_of(std::string_view s) {
         if (s.size() <= Recent::k_max) {
             const Recent::Key k = Recent::key(s);
             Recent::Entry& e = m_recent.at(k);
@@ -160,11 +163,44 @@ struct DataFile {
                        // has none: the dataset's original name is given)
 };
 
-// Reads the files in order. Columns named in `with_text` keep their text even when numeric
+// What one frame is read from. Columns named in `with_text` keep their text even when numeric
 // (ids, times); columns named in `as_text` are read as text whatever they hold (a column numeric
-// on one side of a comparison and not on the other). A column found not to be numeric part way
-// through is read again as text: the files are read a second time, in that case only. A file
-// that cannot be read or parsed is a DataError or UsageError naming it (and the row).
+// on one side of a comparison and not on the other).
+struct FrameRequest {
+    std::vector<DataFile> files;
+    std::set<std::string> with_text;
+    std::set<std::string> as_text;
+};
+
+// How files are shared between threads (below).
+struct SplitOptions {
+    // What is left of a file is cut in two only when each half has this much at least.
+    uint64_t min_share = uint64_t{1} << 20;
+    // Tests: each file cut into this many pieces before reading starts (the joins without the
+    // timing of threads).
+    uint64_t pieces = 1;
+    std::atomic<uint64_t>* taken = nullptr;  // tests: counts the pieces taken over
+};
+
+// Reads each request's files in order into a frame of its own, every core sharing the work. Each
+// file is a piece, the largest read first; a thread that has no piece left takes the second half
+// of what is left of the piece with most left (a regular, uncompressed file), cut on a record
+// boundary, and reads it as a piece of its own (the cores of a VM are seldom equally fast: one
+// often finished its file a third sooner than the other). The pieces of a request are then joined
+// in order, columns matched by name.
+//
+// A CSV cut is on the first newline after the half-way point outside quotes, supposing that point
+// is itself outside quotes; the piece before the cut must then end outside quotes, which proves
+// the guess right. When a piece fails (a wrong guess, or bad data), its request is read again
+// whole, one file after another, for the error with its row (or, for a wrong guess, the frame).
+//
+// A column found not to be numeric part way through is read again as text: the files are read
+// a second time, in that case only. A file that cannot be read or parsed is a DataError or
+// UsageError naming it (and the row); the first request's error is the one thrown.
+std::vector<Frame> load_frames(const std::vector<FrameRequest>& requests,
+                               const SplitOptions& split = {});
+
+// One request's frame.
 Frame load_frame(const std::vector<DataFile>& files, const std::set<std::string>& with_text = {},
                  const std::set<std::string>& as_text = {});
 

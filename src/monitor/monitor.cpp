@@ -112,46 +112,39 @@ void prepare_heap(uint64_t data_bytes) {
     }
 }
 
-// The reference and the current data, read at once (a thread each). A column numeric on one
-// side and holding something else on the other is then read again as text on the numeric side,
-// so the two compare as categories. An error in the reference is told first.
-std::pair<Frame, Frame> load_frames(const std::vector<DataFile>& reference,
-                                    const std::vector<DataFile>& current,
-                                    const std::set<std::string>& current_text) {
-    Frame ref;
-    Frame cur;
-    std::exception_ptr failed[2];
-    util::parallel_for(2, 0, [&](size_t i) {
-        try {
-            i == 0 ? void(ref = load_frame(reference))
-                   : void(cur = load_frame(current, current_text));
-        } catch (...) {
-            failed[i] = std::current_exception();
-        }
-    });
-    for (const auto& e : failed) {
-        if (e) {
-            std::rethrow_exception(e);
-        }
-    }
-    std::set<std::string> ref_as_text;
-    std::set<std::string> cur_as_text;
+// The reference and the current data, read at once (both cores share them). A column numeric on
+// one side and holding something else on the other is then read again as text on the numeric
+// side, so the two compare as categories. An error in the reference is told first.
+std::pair<Frame, Frame> load_sides(const std::vector<DataFile>& reference,
+                                   const std::vector<DataFile>& current,
+                                   const std::set<std::string>& current_text) {
+    std::vector<FrameRequest> requests{{reference, {}, {}}, {current, current_text, {}}};
+    auto frames = load_frames(requests);
+    Frame& ref = frames[0];
+    Frame& cur = frames[1];
     for (const auto& c : ref.columns) {
         const Column* other = cur.column(c.name);
         if (other == nullptr || other->numeric == c.numeric) {
             continue;
         }
         if (c.numeric && any_present(c)) {
-            ref_as_text.insert(c.name);
+            requests[0].as_text.insert(c.name);
         } else if (other->numeric && any_present(*other)) {
-            cur_as_text.insert(c.name);
+            requests[1].as_text.insert(c.name);
         }
     }
-    if (!ref_as_text.empty()) {
-        ref = load_frame(reference, {}, ref_as_text);
+    std::vector<size_t> again;
+    std::vector<FrameRequest> again_requests;
+    for (size_t i = 0; i < 2; ++i) {
+        if (!requests[i].as_text.empty()) {
+            frames[i] = {};  // its memory back before the second read
+            again.push_back(i);
+            again_requests.push_back(requests[i]);
+        }
     }
-    if (!cur_as_text.empty()) {
-        cur = load_frame(current, current_text, cur_as_text);
+    auto reread = load_frames(again_requests);
+    for (size_t k = 0; k < again.size(); ++k) {
+        frames[again[k]] = std::move(reread[k]);
     }
     return {std::move(ref), std::move(cur)};
 }
@@ -208,7 +201,7 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
                           ? numeric_histogram_sorted(sorted.reference, sorted.current)
                           : numeric_histogram(ref->values, cur->values);
     } else {
-        // A side numeric here has no value present (load_frames read any other as text).
+        // A side numeric here has no value present (load_sides read any other as text).
         f.kind = "categorical";
         stats::CategoryCounter counter;
         const uint64_t a_missing = count_categories(*ref, true, counter);
@@ -862,7 +855,7 @@ Report monitor(train::Session& s, const Options& o) {
         }
     }
     prepare_heap(data_bytes);
-    auto [ref, cur] = load_frames(reference_files, current_files, cur_text);
+    auto [ref, cur] = load_sides(reference_files, current_files, cur_text);
     r.current = cur.files;
     r.rows_reference = ref.rows;
 

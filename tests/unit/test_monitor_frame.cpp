@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "data/source.hpp"
 #include "error/error.hpp"
 #include "monitor/frame.hpp"
+#include "util/parallel.hpp"
 
 namespace fs = std::filesystem;
 using namespace mloop::monitor;
@@ -253,5 +255,152 @@ TEST_SUITE("monitor") {
         d.write("data.txt", "x\n");
         CHECK_THROWS_AS(load_frame(expand_paths({"data.txt"}, d.path)), mloop::error::UsageError);
         CHECK_THROWS_AS(expand_paths({"none-*.csv"}, d.path), mloop::error::UsageError);
+    }
+}
+
+namespace {
+
+// Every cell of two frames alike: names, kinds, missing cells, numbers (NaN where NaN) and text.
+void check_same(const Frame& a, const Frame& b) {
+    REQUIRE(a.rows == b.rows);
+    REQUIRE(a.columns.size() == b.columns.size());
+    CHECK(a.files == b.files);
+    for (size_t i = 0; i < a.columns.size(); ++i) {
+        const Column& x = a.columns[i];
+        const Column& y = b.columns[i];
+        INFO("column " << x.name);
+        CHECK(x.name == y.name);
+        CHECK(x.numeric == y.numeric);
+        CHECK(x.has_text == y.has_text);
+        CHECK(x.missing == y.missing);
+        REQUIRE(x.values.size() == y.values.size());
+        for (size_t r = 0; r < x.values.size(); ++r) {
+            if (!(std::isnan(x.values[r]) && std::isnan(y.values[r]))) {
+                REQUIRE(x.values[r] == y.values[r]);
+            }
+        }
+        CHECK(texts(x) == texts(y));
+    }
+}
+
+// Reads one request both ways: whole, and cut into `pieces` before reading.
+std::pair<Frame, Frame> whole_and_cut(const std::vector<DataFile>& files, uint64_t pieces,
+                                      const std::set<std::string>& with_text = {}) {
+    SplitOptions whole;
+    whole.min_share = uint64_t{1} << 40;
+    SplitOptions cut = whole;
+    cut.pieces = pieces;
+    Frame a = std::move(load_frames({{files, with_text, {}}}, whole).front());
+    Frame b = std::move(load_frames({{files, with_text, {}}}, cut).front());
+    return {std::move(a), std::move(b)};
+}
+
+}  // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("a file read in pieces is the file read whole: quotes, CRLF, blank lines, text") {
+        Dir d;
+        std::string csv = "id,x,plan,note\r\n";
+        for (int i = 0; i < 3000; ++i) {
+            csv += std::to_string(i) + "," + (i % 7 == 0 ? "" : std::to_string(i * 0.25)) + "," +
+                   (i % 3 == 0 ? "basic" : "\"pro, plus\"") + "," +
+                   (i % 11 == 0 ? "\"two\nlines, \"\"quoted\"\"\"" : "plain") + "\r\n";
+            if (i % 500 == 0) {
+                csv += "\r\n";
+            }
+        }
+        d.write("a.csv", csv);
+        const auto files = expand_paths({"a.csv"}, d.path);
+        for (const uint64_t pieces : {2, 3, 7, 50}) {
+            INFO(pieces << " pieces");
+            const auto [whole, cut] = whole_and_cut(files, pieces, {"id"});
+            CHECK(whole.rows == 3000);
+            check_same(whole, cut);
+        }
+    }
+
+    TEST_CASE("a cut inside a quoted field is found out, and the file read whole") {
+        Dir d;
+        // One long quoted field of newlines and commas: most cuts fall inside it, where the
+        // first newline after the cut looks like a row's end.
+        std::string csv = "a,b\n1,x\n2,\"";
+        for (int i = 0; i < 2000; ++i) {
+            csv += "3,y\n";
+        }
+        csv += "\"\n4,z\n";
+        d.write("q.csv", csv);
+        const auto files = expand_paths({"q.csv"}, d.path);
+        const auto [whole, cut] = whole_and_cut(files, 5);
+        CHECK(whole.rows == 3);
+        check_same(whole, cut);
+        CHECK(texts(*cut.column("b"))[2] == "z");
+    }
+
+    TEST_CASE("JSON lines in pieces: keys met late, a column text from a later piece on") {
+        Dir d;
+        std::string jsonl;
+        for (int i = 0; i < 2000; ++i) {
+            jsonl += "{\"n\": " + std::to_string(i) + ", \"v\": " +
+                     (i < 1500 ? std::to_string(i % 10) : "\"k" + std::to_string(i % 3) + "\"") +
+                     (i > 1800 ? ", \"late\": 1.5" : "") + "}\n";
+        }
+        d.write("a.jsonl", jsonl);
+        const auto files = expand_paths({"a.jsonl"}, d.path);
+        const auto [whole, cut] = whole_and_cut(files, 4);
+        check_same(whole, cut);
+        const Column* v = cut.column("v");
+        REQUIRE(v != nullptr);
+        CHECK_FALSE(v->numeric);  // read again as text: the numbers of the first pieces as written
+        CHECK(texts(*v)[3] == "3");
+        CHECK(texts(*v)[1999] == "k1");
+        const Column* late = cut.column("late");
+        REQUIRE(late != nullptr);
+        CHECK(late->missing[1800] == 1);
+        CHECK(late->values[1801] == 1.5);
+    }
+
+    TEST_CASE("bad data in a later piece: the error names the row of the whole file") {
+        Dir d;
+        std::string csv = "a,b\n";
+        for (int i = 0; i < 3000; ++i) {
+            csv += i == 2500 ? "1,2,3\n" : "1,2\n";
+        }
+        d.write("r.csv", csv);
+        SplitOptions cut;
+        cut.pieces = 4;
+        try {
+            load_frames({{expand_paths({"r.csv"}, d.path), {}, {}}}, cut);
+            FAIL("no error");
+        } catch (const mloop::data::DataError& e) {
+            CHECK(std::string(e.what()).find("r.csv:2502") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("a thread with nothing left takes over the rest of a file being read") {
+        Dir d;
+        std::string big = "x,c\n";
+        for (int i = 0; i < 200000; ++i) {
+            big += std::to_string(i % 977) + "." + std::to_string(i % 13) + ",c" +
+                   std::to_string(i % 5) + "\n";
+        }
+        d.write("big.csv", big);
+        d.write("small.csv", "x,c\n1,c1\n");
+        const auto big_files = expand_paths({"big.csv"}, d.path);
+        const auto small_files = expand_paths({"small.csv"}, d.path);
+        SplitOptions whole;
+        whole.min_share = uint64_t{1} << 40;
+        const Frame expect = std::move(load_frames({{big_files, {}, {}}}, whole).front());
+        std::atomic<uint64_t> taken{0};
+        SplitOptions share;
+        share.min_share = 4096;
+        share.taken = &taken;
+        for (int run = 0; run < 3; ++run) {
+            auto frames = load_frames({{small_files, {}, {}}, {big_files, {}, {}}}, share);
+            CHECK(frames[0].rows == 1);
+            check_same(expect, frames[1]);
+        }
+        if (mloop::util::default_threads() > 1) {
+            CHECK(taken > 0);  // the thread done with small.csv took over part of big.csv
+        }
     }
 }
