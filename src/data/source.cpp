@@ -88,18 +88,23 @@ class FileSource : public Source {
             }
             const auto g = static_cast<size_t>(got);
             m_at += g;
-            m_consumed += g;
-            if (m_progress != nullptr) {
-                m_progress->fetch_add(g, std::memory_order_relaxed);
-            }
-            if (m_digest != nullptr) {
-                m_digest->update(dst, g);
-            }
-            return g;
+            return delivered(dst, g);
         }
     }
 
   private:
+    // Counts n bytes read into dst: consumed, progress and digest.
+    size_t delivered(const char* dst, size_t n) {
+        m_consumed += n;
+        if (m_progress != nullptr) {
+            m_progress->fetch_add(n, std::memory_order_relaxed);
+        }
+        if (m_digest != nullptr) {
+            m_digest->update(dst, n);
+        }
+        return n;
+    }
+
     // From the shared range: all the bytes taken are read (or the file ends).
     size_t read_range(char* dst, size_t n) {
         if (m_ended) {
@@ -122,14 +127,7 @@ class FileSource : public Source {
             }
             done += static_cast<size_t>(got);
         }
-        m_consumed += done;
-        if (m_progress != nullptr) {
-            m_progress->fetch_add(done, std::memory_order_relaxed);
-        }
-        if (m_digest != nullptr) {
-            m_digest->update(dst, done);
-        }
-        return done;
+        return delivered(dst, done);
     }
 
     std::string m_display;
