@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <new>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -668,6 +670,7 @@ class Round {
         }
         std::shared_ptr<data::SharedRange> range;
         std::function<void(const std::vector<std::string>&)> started;
+        bool starting = false;  // counted in m_starting
         if (shareable(p)) {
             uint64_t end = p.end;
             if (end == data::k_to_end) {
@@ -675,10 +678,15 @@ class Round {
                 end = fs::file_size(m_requests[p.request].files[p.file].path, ec);
             }
             range = std::make_shared<data::SharedRange>(p.begin, end);
+            starting = true;
             started = [&, k, range](const std::vector<std::string>& header) {
                 const std::lock_guard lock(m_mutex);
                 m_active.push_back({k, range, header});
+                --m_starting;
+                starting = false;
             };
+            const std::lock_guard lock(m_mutex);
+            ++m_starting;
         }
         try {
             Frame f = read_piece(m_requests[p.request], p, &m_stop[p.request], range.get(), started,
@@ -690,15 +698,20 @@ class Round {
         }
         const std::lock_guard lock(m_mutex);
         std::erase_if(m_active, [&](const Active& a) { return a.piece == k; });
+        if (starting) {  // failed before its header
+            --m_starting;
+        }
     }
 
     // The second half of what is left of the piece with most left, as a piece of its own; none
-    // when every piece being read has less than twice min_share left.
+    // when every piece being read has less than twice min_share left. A piece that has not read
+    // its header yet is waited for.
     std::optional<size_t> take_over() {
-        for (int attempt = 0; attempt < 4; ++attempt) {
+        for (int attempt = 0; attempt < 4;) {
             Active a;
             uint64_t at = 0;
             uint64_t end = 0;
+            size_t starting = 0;
             {
                 const std::lock_guard lock(m_mutex);
                 for (const auto& x : m_active) {
@@ -709,10 +722,16 @@ class Round {
                         end = e;
                     }
                 }
+                starting = m_starting;
             }
             if (!a.range || end - at < 2 * m_options.min_share) {
-                return std::nullopt;
+                if (starting == 0) {
+                    return std::nullopt;
+                }
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+                continue;
             }
+            ++attempt;
             Piece p = [&] {
                 const std::lock_guard lock(m_mutex);
                 return m_pieces[a.piece];
@@ -745,6 +764,7 @@ class Round {
     std::vector<Piece> m_pieces;  // under m_mutex, as is what follows
     std::vector<RequestState> m_state;
     std::vector<Active> m_active;
+    size_t m_starting = 0;  // pieces to share that have not read their header yet
     std::deque<Frame> m_read;
     std::deque<std::set<std::string>> m_again;
     std::vector<size_t> m_queue;
