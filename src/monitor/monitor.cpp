@@ -199,7 +199,8 @@ FeatureDrift column_drift(const std::string& name, const Column* ref, const Colu
         result.emplace(stats::numeric_drift(ref->values, cur->values, options, &sorted));
         f.histogram = !sorted.reference.empty()
                           ? numeric_histogram_sorted(sorted.reference, sorted.current)
-                          : numeric_histogram(ref->values, cur->values);
+                      : sorted.values ? numeric_histogram_counted(*sorted.values)
+                                      : numeric_histogram(ref->values, cur->values);
     } else {
         // A side numeric here has no value present (load_sides read any other as text).
         f.kind = "categorical";
@@ -570,6 +571,32 @@ std::optional<Histogram> numeric_histogram_sorted(std::span<const double> a,
     };
     count(a, h.reference);
     count(b, h.current);
+    return h;
+}
+
+std::optional<Histogram> numeric_histogram_counted(const stats::Bins& values) {
+    const uint64_t n = values.reference_total + values.current_total;
+    if (n == 0 || values.values.empty()) {
+        return std::nullopt;
+    }
+    const auto [lo, hi] = std::minmax_element(values.values.begin(), values.values.end());
+    bool whole = true;  // as finite_range decides it
+    for (const double x : values.values) {
+        whole =
+            whole && (std::fabs(x) >= 0x1p52 || x == static_cast<double>(static_cast<int64_t>(x)));
+    }
+    Histogram h;
+    h.edges = histogram_edges(*lo, *hi, n, whole);
+    // [e_i, e_i+1), the last bin closed.
+    const size_t bins = h.edges.size() - 1;
+    h.reference.assign(bins, 0);
+    h.current.assign(bins, 0);
+    for (size_t i = 0; i < values.values.size(); ++i) {
+        const auto above = std::upper_bound(h.edges.begin(), h.edges.end(), values.values[i]);
+        const size_t k = std::min(static_cast<size_t>(above - h.edges.begin()), bins) - 1;
+        h.reference[k] += values.reference[i];
+        h.current[k] += values.current[i];
+    }
     return h;
 }
 

@@ -144,6 +144,9 @@ std::optional<Histogram> numeric_histogram(std::span<const double> reference,
 // a binary search per edge instead of a pass over the values.
 std::optional<Histogram> numeric_histogram_sorted(std::span<const double> reference,
                                                   std::span<const double> current);
+// The same from the finite values counted per distinct value (bins of kind `values`, as the
+// drift of a column of few distinct values counted them): a bin looked up per distinct value.
+std::optional<Histogram> numeric_histogram_counted(const stats::Bins& values);
 std::optional<Histogram> categorical_histogram(std::span<const std::string_view> reference,
                                                std::span<const std::string_view> current);
 // The same from categories already counted.

@@ -176,7 +176,7 @@ util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
             r.statistic = ks.statistic;
             r.p_value = r.score = ks.p_value;
             if (sorted != nullptr) {
-                *sorted = {std::move(ref.values), std::move(cur.values)};
+                *sorted = {std::move(ref.values), std::move(cur.values), std::nullopt};
             }
             break;
         }
@@ -190,17 +190,21 @@ util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
             }
             r.statistic = r.score = wasserstein_norm_sorted(ref.values, cur.values);
             if (sorted != nullptr) {
-                *sorted = {std::move(ref.values), std::move(cur.values)};
+                *sorted = {std::move(ref.values), std::move(cur.values), std::nullopt};
             }
             break;
         }
         case Method::psi:
         case Method::jensenshannon:
-            binned_test(r.method, bin_numeric(ref.values, cur.values), r);
+        case Method::chisquare: {
+            Bins bins = r.method == Method::chisquare ? bin_values(ref.values, cur.values)
+                                                      : bin_numeric(ref.values, cur.values);
+            binned_test(r.method, bins, r);
+            if (sorted != nullptr && bins.kind == Bins::Kind::values) {
+                sorted->values = std::move(bins);
+            }
             break;
-        case Method::chisquare:
-            binned_test(r.method, bin_values(ref.values, cur.values), r);
-            break;
+        }
     }
     return finish(std::move(r));
 }

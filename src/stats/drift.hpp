@@ -58,16 +58,19 @@ struct ColumnDrift {
     std::vector<std::string> notes;  // what a reader of the report should know
 };
 
-// The finite values of both sides in ascending order, as numeric_drift sorted them.
+// The finite values of both sides in ascending order, as numeric_drift sorted them; or, when it
+// counted them per distinct value instead (few distinct values, binned), those bins.
 struct SortedSamples {
     std::vector<double> reference;
     std::vector<double> current;
+    std::optional<Bins> values;
 };
 
 // A numeric column; NaN is a missing value, and NaN and ±inf are left out as Evidently does.
 // Fails when nothing is left on either side or the threshold is not a finite number. When the
 // method sorts the values (ks, wasserstein) and `sorted` is given, the sorted values are moved
-// there (a histogram of them then costs a binary search per edge).
+// there (a histogram of them then costs a binary search per edge); when it counts them per
+// distinct value, the counts are copied there.
 util::Result<ColumnDrift> numeric_drift(std::span<const double> reference,
                                         std::span<const double> current,
                                         const DriftOptions& options = {},

@@ -1,5 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+
 #include "data/value.hpp"
 
 using namespace mloop::data;
@@ -36,6 +42,57 @@ TEST_SUITE("data") {
             INFO(bad);
             CHECK_FALSE(parse_float(bad));
         }
+    }
+
+    TEST_CASE("float: the fast path and fast_float read every spelling alike") {
+        // Runs of digits of every length around the fast path's 15, with and without a sign, a
+        // point, an exponent or a stray byte, each read from a buffer the field ends inside (so
+        // that a read past the field's end would be seen by the sanitizer, and as a wrong value).
+        std::mt19937_64 rng(20261208);
+        const std::string bytes = "0123456789012345678999.-+eE x/:";
+        for (int round = 0; round < 200000; ++round) {
+            std::string s;
+            const int shape = static_cast<int>(rng() % 4);
+            if (rng() % 4 == 0) {
+                s += rng() % 2 == 0 ? '-' : '+';
+            }
+            if (shape < 3) {  // [digits][.digits], the lengths spread over 0 to 20
+                for (uint64_t k = rng() % 21; k > 0; --k) {
+                    s += static_cast<char>('0' + rng() % 10);
+                }
+                if (rng() % 3 != 0) {
+                    s += '.';
+                    for (uint64_t k = rng() % 21; k > 0; --k) {
+                        s += static_cast<char>('0' + rng() % 10);
+                    }
+                }
+                if (shape == 2) {  // and a stray byte somewhere
+                    s.insert(rng() % (s.size() + 1), 1, bytes[rng() % bytes.size()]);
+                }
+            } else {
+                for (uint64_t k = rng() % 12; k > 0; --k) {
+                    s += bytes[rng() % bytes.size()];
+                }
+            }
+            const std::unique_ptr<char[]> field(new char[s.size() + 1]);
+            std::memcpy(field.get(), s.data(), s.size());
+            field[s.size()] = '7';  // a digit just past the end must not be read as one
+            const std::string_view view(field.get(), s.size());
+            double fast = 0;
+            double slow = 0;
+            const bool fast_ok = parse_float(view, fast);
+            const bool slow_ok = parse_float_slow(view, slow);
+            INFO("'" << s << "'");
+            REQUIRE(fast_ok == slow_ok);
+            if (fast_ok) {
+                REQUIRE(fast == slow);
+                REQUIRE(std::signbit(fast) == std::signbit(slow));
+            }
+        }
+        CHECK(parse_float("12345678") == 12345678.0);
+        CHECK(parse_float("1234567890123456") == 1234567890123456.0);
+        CHECK(parse_float("0.12345678901234") == 0.12345678901234);
+        CHECK(parse_float("-00000000000001.5") == -1.5);
     }
 
     TEST_CASE("bool: true/false in any case, and 1/0") {

@@ -340,6 +340,34 @@ TEST_SUITE("monitor") {
         CHECK(each->reference == std::vector<uint64_t>{1, 0, 0, 1, 0, 1});
     }
 
+    TEST_CASE("numeric histograms from values counted per distinct value are the same") {
+        std::mt19937_64 rng(7);
+        const double nan = std::nan("");
+        // Whole values in a narrow range (a bin each), in a wide one (Sturges), and fractions.
+        for (const double scale : {1.0, 1e6, 0.37}) {
+            for (int round = 0; round < 20; ++round) {
+                std::vector<double> ref;
+                std::vector<double> cur;
+                const uint64_t distinct = 1 + rng() % 20;
+                for (int i = 0; i < 500; ++i) {
+                    ref.push_back(static_cast<double>(rng() % distinct) * scale - 3 * scale);
+                    cur.push_back(static_cast<double>(rng() % (distinct + 2)) * scale);
+                }
+                ref.push_back(nan);  // left out by both
+                const auto direct = numeric_histogram(ref, cur);
+                ref.pop_back();
+                const auto counted = numeric_histogram_counted(mloop::stats::bin_values(ref, cur));
+                REQUIRE(direct);
+                REQUIRE(counted);
+                INFO("scale " << scale << ", " << distinct << " distinct values");
+                CHECK(counted->edges == direct->edges);
+                CHECK(counted->reference == direct->reference);
+                CHECK(counted->current == direct->current);
+            }
+        }
+        CHECK_FALSE(numeric_histogram_counted(mloop::stats::bin_values({}, {})));
+    }
+
     TEST_CASE("numeric histograms from sorted finite values are the same histograms") {
         const double nan = std::nan("");
         const double inf = std::numeric_limits<double>::infinity();
