@@ -488,13 +488,19 @@ void join(Frame& f, Frame&& o, std::set<std::string>& retype) {
     }
 }
 
-// The first record boundary at or after `from` in a piece's file, before `end`: for CSV, the
-// first newline outside quotes supposing `from` is outside quotes (the piece before the boundary
-// proves it by ending outside quotes).
-uint64_t next_record(const DataFile& file, const FileFormat& format, uint64_t from, uint64_t end) {
+// The first record boundary at or after `from` in a piece's file, before `end`. For CSV, the
+// first newline outside quotes: whether `from` is inside quotes is told by the parity of the
+// quotes from `begin` (a record boundary) to `from` when `begin` is given, else supposed not (the
+// piece before the boundary then proves it by ending outside quotes).
+uint64_t next_record(const DataFile& file, const FileFormat& format, uint64_t from, uint64_t end,
+                     std::optional<uint64_t> begin) {
     const data::ReadFd fd(file.path, file.display);
-    return format.jsonl ? data::jsonl_next_record(fd.get(), from, end, file.display)
-                        : data::csv_next_record(fd.get(), from, end, false, file.display);
+    if (format.jsonl) {
+        return data::jsonl_next_record(fd.get(), from, end, file.display);
+    }
+    const bool in_quotes =
+        begin && data::count_quotes(fd.get(), *begin, from, file.display) % 2 == 1;
+    return data::csv_next_record(fd.get(), from, end, in_quotes, file.display);
 }
 
 // File i of request r as one piece.
@@ -615,7 +621,8 @@ class Round {
         return !p.format.gzip && fs::is_regular_file(m_requests[p.request].files[p.file].path, ec);
     }
 
-    // Cuts a piece into options.pieces now (tests: the joins without the timing of threads).
+    // Cuts a piece into options.pieces now, each cut supposed outside quotes (tests: the joins
+    // and the check of the guess, without the timing of threads).
     void presplit(Piece p, uint64_t size) {
         const DataFile& file = m_requests[p.request].files[p.file];
         if (!p.format.jsonl) {
@@ -627,7 +634,8 @@ class Round {
         }
         std::vector<uint64_t> starts{0};
         for (uint64_t k = 1; k < m_options.pieces; ++k) {
-            const uint64_t at = next_record(file, p.format, size * k / m_options.pieces, size);
+            const uint64_t at =
+                next_record(file, p.format, size * k / m_options.pieces, size, std::nullopt);
             if (at < size && at > starts.back()) {
                 starts.push_back(at);
             }
@@ -739,7 +747,7 @@ class Round {
             const DataFile& file = m_requests[p.request].files[p.file];
             uint64_t cut = 0;
             try {
-                cut = next_record(file, p.format, at + (end - at) / 2, end);
+                cut = next_record(file, p.format, at + (end - at) / 2, end, p.begin);
             } catch (const std::exception&) {
                 return std::nullopt;  // its own reader will tell
             }
@@ -788,6 +796,9 @@ void read_round(const std::vector<FrameRequest>& requests, const std::vector<siz
         std::optional<Frame> f = reading.frame(r, again);
         if (!f) {
             // Again, a whole file at a time, in order: the first error is the one to tell.
+            if (options.reread != nullptr) {
+                ++*options.reread;
+            }
             f.emplace();
             again.clear();
             for (size_t i = 0; i < round[r].files.size(); ++i) {

@@ -179,7 +179,8 @@ struct SplitOptions {
     // Tests: each file cut into this many pieces before reading starts (the joins without the
     // timing of threads).
     uint64_t pieces = 1;
-    std::atomic<uint64_t>* taken = nullptr;  // tests: counts the pieces taken over
+    std::atomic<uint64_t>* taken = nullptr;   // tests: counts the pieces taken over
+    std::atomic<uint64_t>* reread = nullptr;  // tests: counts the requests read again whole
 };
 
 // Reads each request's files in order into a frame of its own, every core sharing the work. Each
@@ -189,10 +190,10 @@ struct SplitOptions {
 // often finished its file a third sooner than the other). The pieces of a request are then joined
 // in order, columns matched by name.
 //
-// A CSV cut is on the first newline after the half-way point outside quotes, supposing that point
-// is itself outside quotes; the piece before the cut must then end outside quotes, which proves
-// the guess right. When a piece fails (a wrong guess, or bad data), its request is read again
-// whole, one file after another, for the error with its row (or, for a wrong guess, the frame).
+// A CSV cut is on the first newline after the half-way point outside quotes, the quotes before
+// that point counted from the piece's start (their parity says whether it lies inside quoted
+// text); the piece before the cut must also end outside quotes. When a piece fails (bad data),
+// its request is read again whole, one file after another, for the error with its row.
 //
 // A column found not to be numeric part way through is read again as text: the files are read
 // a second time, in that case only. A file that cannot be read or parsed is a DataError or

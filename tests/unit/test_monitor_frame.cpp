@@ -285,11 +285,13 @@ void check_same(const Frame& a, const Frame& b) {
 
 // Reads one request both ways: whole, and cut into `pieces` before reading.
 std::pair<Frame, Frame> whole_and_cut(const std::vector<DataFile>& files, uint64_t pieces,
-                                      const std::set<std::string>& with_text = {}) {
+                                      const std::set<std::string>& with_text = {},
+                                      std::atomic<uint64_t>* reread = nullptr) {
     SplitOptions whole;
     whole.min_share = uint64_t{1} << 40;
     SplitOptions cut = whole;
     cut.pieces = pieces;
+    cut.reread = reread;
     Frame a = std::move(load_frames({{files, with_text, {}}}, whole).front());
     Frame b = std::move(load_frames({{files, with_text, {}}}, cut).front());
     return {std::move(a), std::move(b)};
@@ -330,10 +332,12 @@ TEST_SUITE("monitor") {
         csv += "\"\n4,z\n";
         d.write("q.csv", csv);
         const auto files = expand_paths({"q.csv"}, d.path);
-        const auto [whole, cut] = whole_and_cut(files, 5);
+        std::atomic<uint64_t> reread{0};
+        const auto [whole, cut] = whole_and_cut(files, 5, {}, &reread);
         CHECK(whole.rows == 3);
         check_same(whole, cut);
         CHECK(texts(*cut.column("b"))[2] == "z");
+        CHECK(reread == 1);  // the cuts of the test option suppose they are outside quotes
     }
 
     TEST_CASE("JSON lines in pieces: keys met late, a column text from a later piece on") {
@@ -401,6 +405,42 @@ TEST_SUITE("monitor") {
         }
         if (mloop::util::default_threads() > 1) {
             CHECK(taken > 0);  // the thread done with small.csv took over part of big.csv
+        }
+    }
+
+    TEST_CASE("a piece taken over starts on a row's end, not on a newline in quoted text") {
+        Dir d;
+        // Most bytes inside quoted fields that hold newlines: a cut supposed outside quotes
+        // would nearly always start on a newline inside one.
+        std::string big = "n,note\n";
+        for (int i = 0; i < 20000; ++i) {
+            big += std::to_string(i) + ",\"";
+            for (int k = 0; k < 8; ++k) {
+                big += "line " + std::to_string(i % 97) + ", and more\n";
+            }
+            big += "\"\n";
+        }
+        d.write("big.csv", big);
+        d.write("small.csv", "n,note\n1,x\n");
+        const auto big_files = expand_paths({"big.csv"}, d.path);
+        SplitOptions whole;
+        whole.min_share = uint64_t{1} << 40;
+        const Frame expect = std::move(load_frames({{big_files, {}, {}}}, whole).front());
+        REQUIRE(expect.rows == 20000);
+        std::atomic<uint64_t> taken{0};
+        std::atomic<uint64_t> reread{0};
+        SplitOptions share;
+        share.min_share = 4096;
+        share.taken = &taken;
+        share.reread = &reread;
+        for (int run = 0; run < 3; ++run) {
+            auto frames = load_frames(
+                {{expand_paths({"small.csv"}, d.path), {}, {}}, {big_files, {}, {}}}, share);
+            check_same(expect, frames[1]);
+        }
+        CHECK(reread == 0);  // no cut fell inside quotes
+        if (mloop::util::default_threads() > 1) {
+            CHECK(taken > 0);
         }
     }
 }
